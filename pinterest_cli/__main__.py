@@ -1,0 +1,3 @@
+from pinterest_cli.cli import main
+
+main()

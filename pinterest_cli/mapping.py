@@ -1,0 +1,494 @@
+"""The mapping core: one Segment message in, one Pinterest conversion or reason out.
+
+Pure: no I/O, no clock, no network. The only state is the identity memory of
+emails seen in `identify` messages, which the contract asks for (§7). This is
+the path every event takes, so the per-event work is kept small: event names
+are resolved once per distinct name, and the configuration is compiled in
+`Mapper.__init__`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pinterest_cli.config import (
+    STANDARD_EVENT_MAP,
+    STANDARD_EVENTS,
+    PinterestConfig,
+    normalise_event_name,
+)
+from pinterest_cli.privacy import (
+    PERSON_CONTAINERS,
+    clean_string,
+    contains_email,
+    email_match_key,
+    is_pii_key,
+)
+
+# Event data nested deeper than this is left out: no Pinterest report reads
+# it, and it keeps a hostile message from exhausting the stack.
+MAX_DEPTH = 32
+
+# Line item fields in the order they are sent: (ed key, source properties).
+LINE_ITEM_FIELDS = (
+    ("product_name", ("name",)),
+    ("product_id", ("product_id", "sku", "id")),
+    ("product_category", ("category",)),
+    ("product_variant", ("variant",)),
+    ("product_price", ("price",)),
+    ("product_quantity", ("quantity",)),
+    ("product_brand", ("brand",)),
+)
+_NUMERIC_ITEM_FIELDS = frozenset({"product_price", "product_quantity"})
+_VALUE_FALLBACKS = ("value", "revenue", "total")
+
+
+@dataclass(slots=True)
+class Conversion:
+    """An event Pinterest will receive, in the Tag's terms."""
+
+    event: str
+    event_data: dict[str, Any]  # flattened `ed[...]` parameters, in send order
+    email_hash: str | None
+    rule: str  # why this event name was chosen
+    value_source: str | None  # where the value came from, or why there is none
+    value: int | float | None
+    message: dict
+
+
+@dataclass(slots=True, frozen=True)
+class Skip:
+    """A valid message that sends nothing."""
+
+    reason: str
+
+
+@dataclass(slots=True, frozen=True)
+class Reject:
+    """A message that cannot be read as the contract requires."""
+
+    reason: str
+
+
+Outcome = Conversion | Skip | Reject
+
+
+@dataclass(slots=True, frozen=True)
+class _Route:
+    event: str
+    rule: str
+    matched: bool
+    value_field: str | None  # "" means: send no value
+    custom_event_name: str | None
+    names_email: bool = False  # the name is sent and holds an email address
+
+
+class IdentityMemory:
+    """Email match keys remembered from `identify`, oldest forgotten first."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._keys: dict[str, str] = {}
+
+    def remember(self, identity: str, email_hash: str) -> None:
+        """Remember the match key for a user, as the most recent entry."""
+        keys = self._keys
+        keys.pop(identity, None)
+        keys[identity] = email_hash
+        if len(keys) > self.capacity:
+            del keys[next(iter(keys))]
+
+    def recall(self, identity: str) -> str | None:
+        """The match key remembered for a user, if any."""
+        return self._keys.get(identity)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class Mapper:
+    """Maps Segment messages to Pinterest conversions under one configuration."""
+
+    def __init__(self, config: PinterestConfig, *, identity_capacity: int = 100_000):
+        self.config = config
+        self.identities = IdentityMemory(identity_capacity)
+        self._routes: dict[str, _Route] = {}
+        self._mappings: dict[str, tuple[str, str | None, str]] = {}
+        for entry in config.event_mappings:
+            key = entry.event.strip().lower()
+            if key not in self._mappings:  # the first entry wins
+                rule = f"custom mapping at {config.path}:{entry.line}"
+                self._mappings[key] = (entry.mapping, entry.value_field, rule)
+        self._custom_paths = [
+            (path, path.split(".")) for path in config.custom_properties
+        ]
+
+    def map(self, message: dict) -> Outcome:
+        """Resolve one message. Never raises for any JSON object."""
+        kind = message.get("type")
+        if not isinstance(kind, str):
+            if kind is None:
+                return Reject("message has no type")
+            return Reject(f"type is {_json_kind(kind)}, not a string")
+        kind = kind.strip().lower()
+
+        if kind == "track":
+            return self._track(message)
+        if kind in ("page", "screen"):
+            return self._page(message, kind)
+        if kind == "identify":
+            self._remember(message)
+            return Skip("identify sends nothing")
+        if kind in ("group", "alias"):
+            return Skip(f"{kind} sends nothing")
+        if not kind:
+            return Reject("type is empty")
+        return Skip(f"type '{shown(kind)}' is not supported")
+
+    def _track(self, message: dict) -> Outcome:
+        name = message.get("event")
+        if not isinstance(name, str):
+            if name is None:
+                return Reject("track message has no event name")
+            return Reject(f"track event name is {_json_kind(name)}, not a string")
+        if not name.strip():
+            return Reject("track event name is empty")
+        props = message.get("properties")
+        if props is None:
+            props = {}
+        elif type(props) is not dict:
+            return Reject(f"properties is {_json_kind(props)}, not an object")
+
+        route = self._routes.get(name) or self._route(name)
+        if route.names_email:
+            return Reject("event name contains an email address; rename the event")
+        value, value_source = _resolve_value(props, route.value_field)
+        if route.matched:
+            data = self._standard_data(props, value)
+        else:
+            data = {}
+            for key, item in props.items():
+                if key != "value" and not is_pii_key(key):
+                    person = key.lower() in PERSON_CONTAINERS
+                    _flatten(data, f"ed[{key}]", item, 1, person)
+        if route.custom_event_name is not None:
+            data["ed[custom_event_name]"] = route.custom_event_name
+        if value is not None:
+            data["ed[value]"] = value
+        _put_event_id(data, message)
+        if route.matched:
+            self._custom_properties(data, props)
+        return Conversion(
+            route.event,
+            data,
+            self._email_hash(message, props),
+            route.rule,
+            value_source,
+            value,
+            message,
+        )
+
+    def _page(self, message: dict, kind: str) -> Outcome:
+        props = message.get("properties")
+        if props is None:
+            props = {}
+        elif type(props) is not dict:
+            return Reject(f"properties is {_json_kind(props)}, not an object")
+        data: dict[str, Any] = {}
+        name = message.get("name")
+        if isinstance(name, str | int | float) and not isinstance(name, bool):
+            _flatten(data, "ed[page_name]", name, 1, False)
+        for key, item in props.items():
+            if not is_pii_key(key):
+                _flatten(data, f"ed[{key}]", item, 1, key.lower() in PERSON_CONTAINERS)
+        _put_event_id(data, message)
+        rule = f"{kind} message"
+        email_hash = self._email_hash(message, props)
+        return Conversion("pagevisit", data, email_hash, rule, None, None, message)
+
+    def _route(self, name: str) -> _Route:
+        """Resolve an event name (§3), cached per distinct name."""
+        config = self.config
+        concatenated = "".join(name.split())
+        mapped = self._mappings.get(name.strip().lower())
+        if mapped is not None:
+            target, value_field, rule = mapped
+            event = _wire_name(target)
+            if value_field is None:
+                value_field = config.value_field
+            custom = concatenated if event == "custom" else None
+            route = _Route(event, rule, True, value_field, custom)
+        elif standard := STANDARD_EVENT_MAP.get(normalise_event_name(name)):
+            route = _Route(standard, "standard map", True, config.value_field, None)
+        elif config.partner_defined_events:
+            rule = "unmatched; sent as a partner-defined event"
+            route = _Route(concatenated, rule, False, config.value_field, None)
+        else:
+            rule = "unmatched; sent as custom"
+            route = _Route("custom", rule, False, config.value_field, concatenated)
+        sends_name = not route.matched or route.event == "custom"
+        if sends_name and contains_email(name):
+            route = _Route(route.event, route.rule, route.matched, None, None, True)
+        if len(self._routes) >= 10_000:  # bound the cache against unique names
+            self._routes.clear()
+        self._routes[name] = route
+        return route
+
+    def _standard_data(self, props: dict, value: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if value is not None:
+            data["ed[value]"] = value
+        _put_scalar(data, "ed[currency]", props.get("currency"))
+        _put_scalar(data, "ed[order_id]", props.get("order_id"))
+        _put_scalar(data, "ed[promo_code]", props.get("coupon"))
+        _put_scalar(data, "ed[search_query]", props.get("query"))
+        quantity = order_quantity(props)
+        if quantity is not None:
+            data["ed[order_quantity]"] = quantity
+        for i, item in enumerate(line_items(props)):
+            for key, field in item.items():
+                data[f"ed[line_items][{i}][{key}]"] = field
+        return data
+
+    def _custom_properties(self, data: dict[str, Any], props: dict) -> None:
+        for path, parts in self._custom_paths:
+            if is_pii_key(parts[-1]):
+                continue
+            found = get_path(props, path, parts)
+            if found is not None:
+                _flatten(data, f"ed[{path}]", found, 1, False)
+
+    def _email_hash(self, message: dict, props: dict) -> str | None:
+        for candidate in (
+            props.get("email"),
+            _nested(message, "context", "traits", "email"),
+            _nested(message, "traits", "email"),
+        ):
+            if candidate is not None:
+                key = email_match_key(candidate)
+                if key is not None:
+                    return key
+        identity = _identity(message)
+        return self.identities.recall(identity) if identity else None
+
+    def _remember(self, message: dict) -> None:
+        identity = _identity(message)
+        if identity is None:
+            return
+        for candidate in (
+            _nested(message, "traits", "email"),
+            _nested(message, "context", "traits", "email"),
+        ):
+            key = email_match_key(candidate)
+            if key is not None:
+                self.identities.remember(identity, key)
+                return
+
+
+def line_items(props: dict) -> list[dict[str, Any]]:
+    """Line items from `products[]`, else one from the top-level product fields."""
+    products = props.get("products")
+    items = []
+    if type(products) is list:
+        for product in products:
+            if type(product) is dict:
+                item = _line_item(product)
+                if item:
+                    items.append(item)
+    if not items and (_present(props.get("product_id")) or _present(props.get("sku"))):
+        item = _line_item(props)
+        if item:
+            items.append(item)
+    return items
+
+
+def order_quantity(props: dict) -> int | float | None:
+    """Sum of `products[].quantity`, else the top-level `quantity`."""
+    products = props.get("products")
+    if type(products) is list:
+        total, found = 0, False
+        for product in products:
+            if type(product) is dict:
+                quantity = as_number(product.get("quantity"))
+                if quantity is not None:
+                    total += quantity
+                    found = True
+        if found:
+            return total
+    return as_number(props.get("quantity"))
+
+
+def get_path(props: dict, path: str, parts: list[str] | None = None) -> Any:
+    """A property by dotted path: exact key first, then each part ignoring case."""
+    if path in props:
+        return props[path]
+    node: Any = props
+    for part in parts or path.split("."):
+        if type(node) is not dict:
+            return None
+        if part in node:
+            node = node[part]
+            continue
+        lowered = part.lower()
+        for key, item in node.items():
+            if key.lower() == lowered:
+                node = item
+                break
+        else:
+            return None
+    return node
+
+
+def as_number(value: Any) -> int | float | None:
+    """A finite number from a number or a numeric string; None otherwise."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str:
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        # "nan", "inf" and "1e999" parse as floats but are not values.
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _resolve_value(props: dict, field: str | None) -> tuple[Any, str]:
+    """The conversion value and a sentence on where it came from (§5)."""
+    if field == "":
+        return None, "no value (the mapping's valueFieldIdentifier is empty)"
+    if field:
+        found = get_path(props, field)
+        if _present(found):
+            return _numeric_value(found, field)
+    for name in _VALUE_FALLBACKS:
+        found = props.get(name)
+        if _present(found):
+            return _numeric_value(found, name)
+    return None, "no value (no value, revenue or total property)"
+
+
+def _numeric_value(found: Any, name: str) -> tuple[Any, str]:
+    number = as_number(found)
+    if number is None:
+        return None, f"no value ({name} is {_json_kind(found)}, not a number)"
+    return number, f"value from {name}"
+
+
+def _line_item(product: dict) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for key, sources in LINE_ITEM_FIELDS:
+        for source in sources:
+            found = product.get(source)
+            if not _present(found):
+                continue
+            if key in _NUMERIC_ITEM_FIELDS:
+                found = as_number(found)
+            elif type(found) is str:
+                found = clean_string(found)
+            elif type(found) not in (int, float):
+                found = None
+            if found is not None:
+                item[key] = found
+                break
+    return item
+
+
+def _flatten(out: dict[str, Any], key: str, value: Any, depth: int, person: bool):
+    """Add a value as bracket keys, leaving out empties and personal data."""
+    kind = type(value)
+    if kind is str:
+        if value:
+            text = clean_string(value)
+            if text:
+                out[key] = text
+    elif kind is dict:
+        if depth < MAX_DEPTH:
+            for name, item in value.items():
+                if not is_pii_key(name, person):
+                    inner = person or name.lower() in PERSON_CONTAINERS
+                    _flatten(out, f"{key}[{name}]", item, depth + 1, inner)
+    elif kind is list:
+        if depth < MAX_DEPTH:
+            for i, item in enumerate(value):
+                _flatten(out, f"{key}[{i}]", item, depth + 1, person)
+    elif kind is int or kind is bool or (kind is float and math.isfinite(value)):
+        out[key] = value
+
+
+def _put_scalar(data: dict[str, Any], key: str, value: Any) -> None:
+    kind = type(value)
+    if kind is str:
+        if value:
+            text = clean_string(value)
+            if text:
+                data[key] = text
+    elif kind is int or kind is bool or (kind is float and math.isfinite(value)):
+        data[key] = value
+
+
+def _put_event_id(data: dict[str, Any], message: dict) -> None:
+    _put_scalar(data, "ed[event_id]", message.get("messageId"))
+
+
+def _wire_name(target: str) -> str:
+    """A mapping target as sent: a standard event's wire name, else as written."""
+    normalised = normalise_event_name(target)
+    if normalised in STANDARD_EVENTS:
+        return normalised
+    return "".join(target.split())
+
+
+def _identity(message: dict) -> str | None:
+    for field, prefix in (("userId", "u:"), ("anonymousId", "a:")):
+        found = message.get(field)
+        if type(found) is str and found:
+            return prefix + found
+        if type(found) is int:
+            return prefix + str(found)
+    return None
+
+
+def _nested(message: dict, *path: str) -> Any:
+    node: Any = message
+    for part in path:
+        if type(node) is not dict:
+            return None
+        node = node.get(part)
+    return node
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A piece of input safe to print in a message: short, and never an email."""
+    if contains_email(text):
+        return "(hidden: contains an email address)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != ""
+
+
+def _json_kind(value: Any) -> str:
+    """How a value reads in JSON terms, for messages: 'a number', 'an object'."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

@@ -1,0 +1,47 @@
+"""The Pinterest Tag wire format (§6): query parameters of an image request."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from pinterest_cli.mapping import Conversion
+
+TAG_ENDPOINT = "https://ct.pinterest.com/v3/"
+
+
+def tag_params(conversion: Conversion, tag_id: str) -> dict[str, Any]:
+    """The request's parameters in send order, values as JSON-ready scalars."""
+    params: dict[str, Any] = {"tid": tag_id, "event": conversion.event}
+    params.update(conversion.event_data)
+    if conversion.email_hash is not None:
+        params["pd[em]"] = conversion.email_hash
+    params["noscript"] = 1
+    return params
+
+
+def tag_query(params: dict[str, Any]) -> str:
+    """The URL query string: booleans as true/false, numbers as written."""
+    return urlencode(
+        [(key, _text(value)) for key, value in params.items()], quote_via=quote
+    )
+
+
+def tag_url(params: dict[str, Any], endpoint: str = TAG_ENDPOINT) -> str:
+    """The full request URL for these parameters."""
+    separator = "&" if "?" in endpoint else "?"
+    return f"{endpoint}{separator}{tag_query(params)}"
+
+
+def params_json(params: dict[str, Any]) -> str:
+    """One request's parameters as a JSON object on one line, numbers as numbers."""
+    return json.dumps(params, ensure_ascii=False)
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)

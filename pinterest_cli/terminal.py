@@ -1,0 +1,73 @@
+"""Everything a person reads on stderr: messages and the run summary."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+
+from pinterest_cli.tally import Tally
+
+
+def make_console(quiet: bool = False) -> Console:
+    """The stderr console; colour follows the terminal and NO_COLOR."""
+    return Console(
+        stderr=True,
+        highlight=False,
+        soft_wrap=True,
+        quiet=quiet,
+        no_color="NO_COLOR" in os.environ,
+    )
+
+
+def setup_logging(verbosity: int) -> None:
+    """Log to stderr: warnings by default, -v info, -vv debug."""
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="pintag: %(levelname)s: %(message)s",
+    )
+
+
+def error(console: Console, message: str) -> None:
+    """An error a person can act on; shown even with --quiet."""
+    print(f"pintag: error: {message}", file=sys.stderr)
+
+
+def warn(console: Console, message: str) -> None:
+    """A warning, on stderr."""
+    console.print(f"[yellow]pintag: warning:[/] {escape(message)}")
+
+
+def print_summary(
+    console: Console,
+    tally: Tally,
+    *,
+    sent_label: str = "sent",
+    extra: list[tuple[str, str]] | None = None,
+) -> None:
+    """The four outcomes with their reasons; they always add up to `read`."""
+    print_ = console.print
+    print_(f"[bold]{tally.read}[/] messages read")
+    events = ", ".join(f"{name} {n}" for name, n in tally.by_event.most_common())
+    line = f"  {sent_label:<10} {tally.sent:>8}"
+    print_(f"[green]{line}[/]" + (f"  ({escape(events)})" if events else ""))
+    print_(f"  {'skipped':<10} {tally.skipped:>8}")
+    for reason, n in tally.skip_reasons.most_common():
+        print_(f"  {'':<10} {n:>8}  {escape(reason)}")
+    for label, count, reasons in (
+        ("rejected", tally.rejected, tally.reject_reasons),
+        ("failed", tally.failed, tally.fail_reasons),
+    ):
+        style = "red" if count else "default"
+        print_(f"[{style}]  {label:<10} {count:>8}[/]")
+        for reason, n in reasons.counts.most_common():
+            first = reasons.first.get(reason)
+            at = f" (first at {escape(first)})" if first else ""
+            print_(f"  {'':<10} {n:>8}  {escape(reason)}{at}")
+    for label, value in extra or ():
+        print_(f"  {label:<10} {escape(value)}")
