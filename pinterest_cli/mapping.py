@@ -21,28 +21,47 @@ from pinterest_cli.config import (
 )
 from pinterest_cli.privacy import (
     PERSON_CONTAINERS,
+    PII_VERDICTS,
     clean_string,
     contains_email,
     email_match_key,
     is_pii_key,
+    judge_key,
+    needs_cleaning,
 )
 
 # Event data nested deeper than this is left out: no Pinterest report reads
 # it, and it keeps a hostile message from exhausting the stack.
 MAX_DEPTH = 32
 
-# Line item fields in the order they are sent: (ed key, source properties).
+# Line item fields in the order they are sent: (ed key, source property). A key
+# listed again is a fallback, tried only when the earlier source gave nothing.
 LINE_ITEM_FIELDS = (
-    ("product_name", ("name",)),
-    ("product_id", ("product_id", "sku", "id")),
-    ("product_category", ("category",)),
-    ("product_variant", ("variant",)),
-    ("product_price", ("price",)),
-    ("product_quantity", ("quantity",)),
-    ("product_brand", ("brand",)),
+    ("product_name", "name"),
+    ("product_id", "product_id"),
+    ("product_id", "sku"),
+    ("product_id", "id"),
+    ("product_category", "category"),
+    ("product_variant", "variant"),
+    ("product_price", "price"),
+    ("product_quantity", "quantity"),
+    ("product_brand", "brand"),
 )
 _NUMERIC_ITEM_FIELDS = frozenset({"product_price", "product_quantity"})
+# The fields after product_id and its fallbacks, with whether they are numbers.
+_ITEM_TAIL = tuple(
+    (key, source, key in _NUMERIC_ITEM_FIELDS) for key, source in LINE_ITEM_FIELDS[4:]
+)
+_FIELD_NAMES = {key: key for key, _ in LINE_ITEM_FIELDS}
+# Scalar event data of standard events: (source property, ed key).
+_STANDARD_SCALARS = (
+    ("currency", "ed[currency]"),
+    ("order_id", "ed[order_id]"),
+    ("coupon", "ed[promo_code]"),
+    ("query", "ed[search_query]"),
+)
 _VALUE_FALLBACKS = ("value", "revenue", "total")
+_INT64 = 2**63
 
 
 @dataclass(slots=True)
@@ -166,19 +185,16 @@ class Mapper:
             return Reject("event name contains an email address; rename the event")
         value, value_source = _resolve_value(props, route.value_field)
         if route.matched:
-            data = self._standard_data(props, value)
+            data = _standard_data(props, value)
         else:
             data = {}
-            for key, item in props.items():
-                if key != "value" and not is_pii_key(key):
-                    person = key.lower() in PERSON_CONTAINERS
-                    _flatten(data, f"ed[{key}]", item, 1, person)
+            _flatten(data, "ed", props.items(), 1, False, "value")
         if route.custom_event_name is not None:
             data["ed[custom_event_name]"] = route.custom_event_name
         if value is not None:
             data["ed[value]"] = value
         _put_event_id(data, message)
-        if route.matched:
+        if route.matched and self._custom_paths:
             self._custom_properties(data, props)
         return Conversion(
             route.event,
@@ -198,11 +214,9 @@ class Mapper:
             return Reject(f"properties is {_json_kind(props)}, not an object")
         data: dict[str, Any] = {}
         name = message.get("name")
-        if isinstance(name, str | int | float) and not isinstance(name, bool):
-            _flatten(data, "ed[page_name]", name, 1, False)
-        for key, item in props.items():
-            if not is_pii_key(key):
-                _flatten(data, f"ed[{key}]", item, 1, key.lower() in PERSON_CONTAINERS)
+        if type(name) is not bool:
+            _put_scalar(data, "ed[page_name]", name)
+        _flatten(data, "ed", props.items(), 1, False)
         _put_event_id(data, message)
         rule = f"{kind} message"
         email_hash = self._email_hash(message, props)
@@ -236,40 +250,26 @@ class Mapper:
         self._routes[name] = route
         return route
 
-    def _standard_data(self, props: dict, value: Any) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        if value is not None:
-            data["ed[value]"] = value
-        _put_scalar(data, "ed[currency]", props.get("currency"))
-        _put_scalar(data, "ed[order_id]", props.get("order_id"))
-        _put_scalar(data, "ed[promo_code]", props.get("coupon"))
-        _put_scalar(data, "ed[search_query]", props.get("query"))
-        quantity = order_quantity(props)
-        if quantity is not None:
-            data["ed[order_quantity]"] = quantity
-        for i, item in enumerate(line_items(props)):
-            for key, field in item.items():
-                data[f"ed[line_items][{i}][{key}]"] = field
-        return data
-
     def _custom_properties(self, data: dict[str, Any], props: dict) -> None:
         for path, parts in self._custom_paths:
             if is_pii_key(parts[-1]):
                 continue
             found = get_path(props, path, parts)
             if found is not None:
-                _flatten(data, f"ed[{path}]", found, 1, False)
+                _flatten(data, "ed", ((path, found),), 1, False)
 
     def _email_hash(self, message: dict, props: dict) -> str | None:
-        for candidate in (
-            props.get("email"),
-            _nested(message, "context", "traits", "email"),
-            _nested(message, "traits", "email"),
-        ):
-            if candidate is not None:
-                key = email_match_key(candidate)
-                if key is not None:
-                    return key
+        candidate = props.get("email")
+        if candidate is not None and (key := email_match_key(candidate)):
+            return key
+        context = message.get("context")
+        if type(context) is dict:
+            candidate = _nested(context, "traits", "email")
+            if candidate is not None and (key := email_match_key(candidate)):
+                return key
+        candidate = _nested(message, "traits", "email")
+        if candidate is not None and (key := email_match_key(candidate)):
+            return key
         identity = _identity(message)
         return self.identities.recall(identity) if identity else None
 
@@ -287,21 +287,91 @@ class Mapper:
                 return
 
 
+def _standard_data(props: dict, value: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if value is not None:
+        data["ed[value]"] = value
+    get = props.get
+    for source, key in _STANDARD_SCALARS:
+        found = get(source)
+        if found is not None:
+            _put_scalar(data, key, found)
+    quantity = order_quantity(props)
+    if quantity is not None:
+        data["ed[order_quantity]"] = quantity
+
+    def into_event_data(index: int) -> tuple[dict[str, Any], dict[str, str]]:
+        if index < len(_ITEM_KEYS):
+            return data, _ITEM_KEYS[index]
+        keys = {key: f"ed[line_items][{index}][{key}]" for key in _FIELD_NAMES}
+        return data, keys
+
+    _add_line_items(props, into_event_data)
+    return data
+
+
+# Formatted once: building these keys with f-strings per event is measurable.
+_ITEM_KEYS = [
+    {key: f"ed[line_items][{i}][{key}]" for key, _ in LINE_ITEM_FIELDS}
+    for i in range(64)
+]
+
+
 def line_items(props: dict) -> list[dict[str, Any]]:
     """Line items from `products[]`, else one from the top-level product fields."""
+    items: list[dict[str, Any]] = []
+
+    def new_item(index: int) -> tuple[dict[str, Any], dict[str, str]]:
+        if len(items) == index:
+            items.append({})
+        return items[index], _FIELD_NAMES
+
+    _add_line_items(props, new_item)
+    return [item for item in items if item]
+
+
+def _add_line_items(props: dict, sink) -> None:
+    """Write each line item where `sink(index)` says: (mapping, key per field).
+
+    Indices stay contiguous: a product with no line item field takes none.
+    """
+    count = 0
     products = props.get("products")
-    items = []
     if type(products) is list:
         for product in products:
-            if type(product) is dict:
-                item = _line_item(product)
-                if item:
-                    items.append(item)
-    if not items and (_present(props.get("product_id")) or _present(props.get("sku"))):
-        item = _line_item(props)
-        if item:
-            items.append(item)
-    return items
+            if type(product) is dict and _write_item(*sink(count), product):
+                count += 1
+    if not count and (_present(props.get("product_id")) or _present(props.get("sku"))):
+        _write_item(*sink(0), props)
+
+
+def _write_item(out: Any, keys: dict[str, str], product: dict) -> bool:
+    """Write one product's line item fields; False when it has none."""
+    before = len(out)
+    get = product.get
+    found = get("name")
+    if found is not None:
+        _put_scalar(out, keys["product_name"], found)
+    found = get("product_id")
+    if found is None or found == "":
+        found = get("sku")
+        if found is None or found == "":
+            found = get("id")
+    if found is not None:
+        _put_scalar(out, keys["product_id"], found)
+    for key, source, numeric in _ITEM_TAIL:
+        found = get(source)
+        if found is None:
+            continue
+        if numeric:
+            found = as_number(found)
+            if found is not None:
+                out[keys[key]] = found
+        elif type(found) is str and found and not needs_cleaning(found):
+            out[keys[key]] = found  # the common case, without a call
+        else:
+            _put_scalar(out, keys[key], found)
+    return len(out) > before
 
 
 def order_quantity(props: dict) -> int | float | None:
@@ -332,12 +402,13 @@ def get_path(props: dict, path: str, parts: list[str] | None = None) -> Any:
             node = node[part]
             continue
         lowered = part.lower()
+        # Most lookups miss; test all keys in C before looking for the one.
+        if lowered not in map(str.lower, node):
+            return None
         for key, item in node.items():
             if key.lower() == lowered:
                 node = item
                 break
-        else:
-            return None
     return node
 
 
@@ -345,13 +416,16 @@ def as_number(value: Any) -> int | float | None:
     """A finite number from a number or a numeric string; None otherwise."""
     kind = type(value)
     if kind is int:
-        return value
+        # Wider integers cannot be serialised as JSON numbers by orjson.
+        return value if -_INT64 <= value < _INT64 else float(value)
     if kind is float:
         return value if math.isfinite(value) else None
     if kind is str:
         text = value.strip()
+        if "_" in text:  # Python reads "1_000" as a number; JSON does not
+            return None
         try:
-            return int(text)
+            return as_number(int(text))
         except ValueError:
             pass
         try:
@@ -375,6 +449,8 @@ def _resolve_value(props: dict, field: str | None) -> tuple[Any, str]:
         found = props.get(name)
         if _present(found):
             return _numeric_value(found, name)
+    if field:
+        return None, f"no value (no {field}, value, revenue or total property)"
     return None, "no value (no value, revenue or total property)"
 
 
@@ -385,55 +461,58 @@ def _numeric_value(found: Any, name: str) -> tuple[Any, str]:
     return number, f"value from {name}"
 
 
-def _line_item(product: dict) -> dict[str, Any]:
-    item: dict[str, Any] = {}
-    for key, sources in LINE_ITEM_FIELDS:
-        for source in sources:
-            found = product.get(source)
-            if not _present(found):
+def _flatten(
+    out: dict[str, Any],
+    prefix: str,
+    pairs: Any,
+    depth: int,
+    person: bool,
+    skip: str | None = None,
+    keyed: bool = True,
+) -> None:
+    """Add (name, value) pairs as bracket keys under `prefix`.
+
+    Leaves out empties and personal data. Scalars are handled inline rather
+    than by a call per value: this loop runs for every property of most events.
+    """
+    verdicts = PII_VERDICTS[person]
+    for name, value in pairs:
+        if keyed:
+            pii = verdicts.get(name)
+            if pii is None:
+                pii = judge_key(name, person)
+            if pii or name == skip:
                 continue
-            if key in _NUMERIC_ITEM_FIELDS:
-                found = as_number(found)
-            elif type(found) is str:
-                found = clean_string(found)
-            elif type(found) not in (int, float):
-                found = None
-            if found is not None:
-                item[key] = found
-                break
-    return item
-
-
-def _flatten(out: dict[str, Any], key: str, value: Any, depth: int, person: bool):
-    """Add a value as bracket keys, leaving out empties and personal data."""
-    kind = type(value)
-    if kind is str:
-        if value:
-            text = clean_string(value)
-            if text:
-                out[key] = text
-    elif kind is dict:
-        if depth < MAX_DEPTH:
-            for name, item in value.items():
-                if not is_pii_key(name, person):
-                    inner = person or name.lower() in PERSON_CONTAINERS
-                    _flatten(out, f"{key}[{name}]", item, depth + 1, inner)
-    elif kind is list:
-        if depth < MAX_DEPTH:
-            for i, item in enumerate(value):
-                _flatten(out, f"{key}[{i}]", item, depth + 1, person)
-    elif kind is int or kind is bool or (kind is float and math.isfinite(value)):
-        out[key] = value
+        kind = type(value)
+        if kind is str:
+            if value and ("@" in value or "%" in value or "=" in value):
+                value = clean_string(value)
+            if value:
+                out[f"{prefix}[{name}]"] = value
+        elif kind is int or kind is bool:
+            out[f"{prefix}[{name}]"] = value
+        elif kind is float:
+            if math.isfinite(value):
+                out[f"{prefix}[{name}]"] = value
+        elif depth < MAX_DEPTH:
+            if kind is dict:
+                inner = person or (keyed and name.lower() in PERSON_CONTAINERS)
+                key = f"{prefix}[{name}]"
+                _flatten(out, key, value.items(), depth + 1, inner)
+            elif kind is list:
+                key = f"{prefix}[{name}]"
+                _flatten(out, key, enumerate(value), depth + 1, person, keyed=False)
 
 
 def _put_scalar(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set a text or number field, cleaned of personal data; others are ignored."""
     kind = type(value)
     if kind is str:
+        if value and ("@" in value or "%" in value or "=" in value):
+            value = clean_string(value)
         if value:
-            text = clean_string(value)
-            if text:
-                data[key] = text
-    elif kind is int or kind is bool or (kind is float and math.isfinite(value)):
+            data[key] = value
+    elif kind is int or kind is bool or kind is float and math.isfinite(value):
         data[key] = value
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
 from urllib.parse import unquote_plus
 
 # Normalised key names (lower-case, letters and digits only) that are personal
@@ -95,22 +94,37 @@ PERSON_CONTAINERS = frozenset({"traits", "user", "customer", "contact", "person"
 
 def is_pii_key(key: str, in_person: bool = False) -> bool:
     """Whether a property with this name holds personal data."""
-    # Keys repeat on every message; only pathological ones are too long to keep.
-    if len(key) > 128:
-        return _judge_key(key, in_person)
-    return _judge_key_cached(key, in_person)
+    verdicts = PII_VERDICTS[in_person]
+    verdict = verdicts.get(key)
+    if verdict is None:
+        verdict = judge_key(key, in_person)
+    return verdict
 
 
-def _judge_key(key: str, in_person: bool) -> bool:
+def judge_key(key: str, in_person: bool) -> bool:
+    """Decide (and remember) whether a key names personal data.
+
+    Keys repeat on every message, so verdicts are kept in `PII_VERDICTS`, which
+    the mapping core reads directly on its hot path.
+    """
     norm = _NOT_ALNUM.sub("", key.lower())
     if norm == "name":
-        return in_person
-    if norm in _PII_KEYS:
-        return True
-    return any(part in norm for part in _PII_KEY_PARTS) or contains_email(key)
+        verdict = in_person
+    elif norm in _PII_KEYS:
+        verdict = True
+    else:
+        verdict = any(part in norm for part in _PII_KEY_PARTS) or contains_email(key)
+    verdicts = PII_VERDICTS[in_person]
+    # Only pathological inputs have many distinct or very long keys.
+    if len(key) <= 128:
+        if len(verdicts) >= 16_384:
+            verdicts.clear()
+        verdicts[key] = verdict
+    return verdict
 
 
-_judge_key_cached = lru_cache(maxsize=8192)(_judge_key)
+# Cached verdicts of judge_key: [outside a person object, inside one].
+PII_VERDICTS: tuple[dict[str, bool], dict[str, bool]] = ({}, {})
 
 
 def contains_email(text: str) -> bool:
@@ -125,6 +139,11 @@ def contains_email(text: str) -> bool:
                 return True
         at = text.find("@", at + 1)
     return False
+
+
+def needs_cleaning(text: str) -> bool:
+    """Cheap pre-check: only strings with these characters can need clean_string."""
+    return "@" in text or "%" in text or "=" in text
 
 
 def clean_string(text: str) -> str | None:

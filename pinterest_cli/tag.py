@@ -6,6 +6,8 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import orjson
+
 from pinterest_cli.mapping import Conversion
 
 TAG_ENDPOINT = "https://ct.pinterest.com/v3/"
@@ -36,7 +38,23 @@ def tag_url(params: dict[str, Any], endpoint: str = TAG_ENDPOINT) -> str:
 
 def params_json(params: dict[str, Any]) -> str:
     """One request's parameters as a JSON object on one line, numbers as numbers."""
-    return json.dumps(params, ensure_ascii=False)
+    return params_line(params)[:-1].decode("utf-8")
+
+
+def params_line(params: dict[str, Any]) -> bytes:
+    """`params_json` as UTF-8 bytes with a newline: the dry-run output line."""
+    try:
+        text = orjson.dumps(params, option=_INDENTED)
+    except orjson.JSONEncodeError:
+        return json.dumps(params, ensure_ascii=False).encode("utf-8") + b"\n"
+    # orjson writes `": "` after keys when indenting, and every raw newline in
+    # its output is structure (newlines inside strings are escaped), so joining
+    # the lines gives the one-line form with `", "` between items, several
+    # times faster than the standard library's encoder.
+    return b"{" + text[4:-3].replace(b",\n  ", b", ") + b"}\n"
+
+
+_INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 
 
 def _text(value: Any) -> str:
