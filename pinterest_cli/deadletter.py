@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 import threading
 
-import orjson
-
+from pinterest_cli.jsonutil import dumps
 from pinterest_cli.reader import Record
 
 
@@ -42,8 +41,11 @@ class DeadLetterFile:
         if record.message is not None:
             entry = {"obj": record.message, "pintag": note}
         else:
-            entry = {"raw": record.raw.decode("utf-8", "replace"), "pintag": note}
-        line = orjson.dumps(entry) + b"\n"
+            # backslashreplace keeps invalid bytes visible and never lets them
+            # turn into a valid line when the file is read again.
+            raw = record.raw.decode("utf-8", "backslashreplace")
+            entry = {"raw": raw, "pintag": note}
+        line = dumps(entry) + b"\n"
         with self._lock:
             self._file.write(line)
             self.written += 1

@@ -548,10 +548,18 @@ def _nested(message: dict, *path: str) -> Any:
 
 
 def shown(text: str, limit: int = 40) -> str:
-    """A piece of input safe to print in a message: short, and never an email."""
+    """A piece of input safe to print in a message.
+
+    Short, never an email address, and with control characters escaped, so
+    input cannot move the cursor, retitle the terminal or forge a line.
+    """
     if contains_email(text):
         return "(hidden: contains an email address)"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text
 
 
 def _present(value: Any) -> bool:

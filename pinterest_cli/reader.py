@@ -7,6 +7,7 @@ inputs that cannot be opened raise `InputError`.
 
 import gzip
 import io
+import json
 import os
 import stat
 import sys
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import orjson
+
+from pinterest_cli.jsonutil import dumps
 
 STDIN = "-"
 
@@ -111,11 +114,13 @@ def read_records(
                 try:
                     message = orjson.loads(line)
                 except orjson.JSONDecodeError as exc:
-                    # Blank lines are rare, so they are only looked for on failure.
-                    if line.strip() and not first:
-                        error = _bad_json(exc, line)
+                    # Rare cases are only looked for once the fast parse failed.
+                    if not line.strip() or first:
+                        continue
+                    message, error = _parse_slowly(line, exc)
+                    if error is not None:
                         yield Record(source, lineno, 0, offset, None, error, line)
-                    continue
+                        continue
                 if type(message) is dict and "type" in message:
                     if not first:
                         yield Record(source, lineno, 0, offset, message, None, line)
@@ -221,6 +226,13 @@ def _unwrap(
             if not first:
                 yield Record(source, lineno, 0, offset, inner, None, line)
             return
+        raw = value.get("raw")
+        if type(raw) is str and type(value.get("pintag")) is dict and not first:
+            # A dead letter of a line that was not a message: read it again as
+            # that line, so a fixed line goes through and an unfixed one gets
+            # its original reason.
+            yield from _reread(source, lineno, offset, raw.encode("utf-8"))
+            return
         batch = value.get("batch")
         if type(batch) is list:
             for i in range(first, len(batch)):
@@ -229,10 +241,57 @@ def _unwrap(
                     yield Record(source, lineno, i, offset, item, None, line)
                 else:
                     error = f"batch element {i} is {_kind(item)}, not an object"
-                    yield Record(source, lineno, i, offset, None, error, line)
+                    # The element alone, so its dead letter holds just that.
+                    raw = dumps(item)
+                    yield Record(source, lineno, i, offset, None, error, raw)
             return
     if not first:
         yield Record(source, lineno, 0, offset, value, None, line)
+
+
+def _reread(source: str, lineno: int, offset: int, line: bytes) -> Iterator[Record]:
+    """Records for a line given as text inside a dead letter."""
+    try:
+        message = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        message, error = _parse_slowly(line, exc)
+        if error is not None:
+            yield Record(source, lineno, 0, offset, None, error, line)
+            return
+    if type(message) is dict and "type" in message:
+        yield Record(source, lineno, 0, offset, message, None, line)
+    elif type(message) is dict and type(message.get("raw")) is str:
+        # A dead letter inside a dead letter is not unwrapped twice.
+        yield Record(source, lineno, 0, offset, message, None, line)
+    else:
+        yield from _unwrap(source, lineno, offset, message, line, 0)
+
+
+def _parse_slowly(
+    line: bytes, exc: orjson.JSONDecodeError
+) -> tuple[object, str | None]:
+    """Second chance for a line orjson refused: (message, None) or (None, reason).
+
+    A byte order mark at the start of a later line (files joined with `cat`)
+    is dropped, and numbers beyond orjson's range (1e400, 400-digit integers)
+    are valid JSON that the standard library reads; NaN and Infinity are not.
+    """
+    if line[:3] == _BOM:
+        line = line[3:]
+        try:
+            return orjson.loads(line), None
+        except orjson.JSONDecodeError as again:
+            exc = again
+    if "number" in exc.msg:
+        try:
+            return json.loads(line, parse_constant=_refuse_constant), None
+        except (ValueError, RecursionError):
+            pass
+    return None, _bad_json(exc, line)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _kind(value: object) -> str:
@@ -261,7 +320,9 @@ def _bad_json(exc: orjson.JSONDecodeError, line: bytes) -> str:
         byte = line[bad.start]
         where = f"byte 0x{byte:02x} at byte {bad.start + 1}"
         return f"not valid UTF-8 ({where}); save the file as UTF-8"
-    reason = exc.msg[:1].lower() + exc.msg[1:]
+    reason = exc.msg
+    if reason[1:2].islower():  # "Unexpected" but not "UTF-8"
+        reason = reason[:1].lower() + reason[1:]
     return f"not valid JSON ({reason} at column {exc.colno})"
 
 

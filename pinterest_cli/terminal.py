@@ -14,12 +14,15 @@ from pinterest_cli.tally import Tally
 
 def make_console(quiet: bool = False) -> Console:
     """The stderr console; colour follows the terminal and NO_COLOR."""
+    # no-color.org: a non-empty NO_COLOR turns off colour and every other
+    # escape code (rich's own no_color would keep bold).
+    plain = bool(os.environ.get("NO_COLOR"))
     return Console(
         stderr=True,
         highlight=False,
         soft_wrap=True,
         quiet=quiet,
-        no_color="NO_COLOR" in os.environ,
+        color_system=None if plain else "auto",
     )
 
 

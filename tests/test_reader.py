@@ -120,10 +120,39 @@ def test_leading_bom_is_skipped(tmp_path):
     assert records[0].raw == orjson.dumps(track(1))
 
 
-def test_bom_after_the_first_line_is_rejected(tmp_path):
+def test_bom_at_the_start_of_a_later_line_is_dropped(tmp_path):
+    # What `cat a.jsonl b.jsonl` gives when b.jsonl was saved with a BOM.
     data = ndjson(track(1)) + b"\xef\xbb\xbf" + ndjson(track(2))
     records = read(write(tmp_path, "events.jsonl", data))
-    assert records[1].line == 2 and records[1].message is None
+    assert records[1].line == 2 and records[1].message == track(2)
+
+
+def test_bom_inside_a_line_is_rejected(tmp_path):
+    data = b'{"type":"track",\xef\xbb\xbf"event":"A"}\n'
+    records = read(write(tmp_path, "events.jsonl", data))
+    assert records[0].message is None
+    assert records[0].error.startswith("not valid JSON (unexpected character")
+
+
+def test_numbers_beyond_the_double_range_are_valid_json(tmp_path):
+    data = b'{"type":"track","event":"A","properties":{"x":1e400,"n":' + b"9" * 400
+    records = read(write(tmp_path, "events.jsonl", data + b"}}\n"))
+    assert records[0].message["properties"]["x"] == float("inf")
+    assert records[0].message["properties"]["n"] == int("9" * 400)
+
+
+def test_nan_and_infinity_are_still_rejected(tmp_path):
+    data = b'{"type":"track","event":"A","properties":{"x":NaN}}\n'
+    records = read(write(tmp_path, "events.jsonl", data))
+    assert records[0].message is None and "not valid JSON" in records[0].error
+
+
+def test_dead_letter_of_a_line_that_was_not_json_is_read_as_that_line(tmp_path):
+    data = b'{"raw": "{\\"type\\": \\"track\\"", "pintag": {"line": 3}}\n'
+    data += b'{"raw": "{\\"type\\":\\"page\\"}", "pintag": {"line": 4}}\n'
+    records = read(write(tmp_path, "dead.jsonl", data))
+    assert records[0].message is None and "not valid JSON" in records[0].error
+    assert records[1].message == {"type": "page"}
 
 
 def test_crlf_line_endings_are_accepted(tmp_path):

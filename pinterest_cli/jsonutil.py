@@ -1,0 +1,25 @@
+"""JSON serialisation that never fails on what the reader can produce."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+
+def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
+    """Compact JSON bytes; orjson, else the standard library for its edge cases.
+
+    The reader's second-chance parse can produce integers wider than 64 bits
+    and infinite floats (from 1e400), which orjson refuses to write. The
+    standard library writes them (`Infinity` is not JSON, but such a value
+    only ever reaches a dead letter or a hash).
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+    except (orjson.JSONEncodeError, TypeError):
+        text = json.dumps(
+            value, sort_keys=sort_keys, ensure_ascii=False, separators=(",", ":")
+        )
+        return text.encode("utf-8")
