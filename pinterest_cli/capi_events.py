@@ -18,8 +18,9 @@ from typing import Any
 import orjson
 
 from pinterest_cli.config import PinterestConfig
+from pinterest_cli.eventdata import line_items, order_quantity
 from pinterest_cli.jsonutil import dumps
-from pinterest_cli.mapping import Conversion, Reject, Skip, line_items, order_quantity
+from pinterest_cli.mapping import Conversion, Reject, Skip
 from pinterest_cli.privacy import clean_string
 from pinterest_cli.userdata import user_data
 
