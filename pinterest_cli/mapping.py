@@ -64,6 +64,10 @@ class Reject:
 Outcome = Conversion | Skip | Reject
 
 
+# Python stores integers in 30-bit digits: 60 bits fit two, a full hash three.
+_SIXTY_BITS = (1 << 60) - 1
+
+
 @dataclass(slots=True, frozen=True)
 class _Route:
     event: str
@@ -75,23 +79,31 @@ class _Route:
 
 
 class IdentityMemory:
-    """Email match keys remembered from `identify`, oldest forgotten first."""
+    """Email match keys remembered from `identify`, oldest forgotten first.
+
+    An export can hold millions of users, so each entry is kept small (about
+    140 bytes): 60 bits of the identity's hash, not the id, map to the digest
+    as one integer, not its hex text. Two ids sharing those bits would share
+    a key; among 100,000 users the chance of that is about one in 10^8.
+    """
 
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
-        self._keys: dict[str, str] = {}
+        self._keys: dict[int, int] = {}
 
     def remember(self, identity: str, email_hash: str) -> None:
         """Remember the match key for a user, as the most recent entry."""
         keys = self._keys
-        keys.pop(identity, None)
-        keys[identity] = email_hash
+        key = hash(identity) & _SIXTY_BITS
+        keys.pop(key, None)
+        keys[key] = int(email_hash, 16)
         if len(keys) > self.capacity:
             del keys[next(iter(keys))]
 
     def recall(self, identity: str) -> str | None:
         """The match key remembered for a user, if any."""
-        return self._keys.get(identity)
+        digest = self._keys.get(hash(identity) & _SIXTY_BITS)
+        return None if digest is None else f"{digest:064x}"
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -110,8 +122,11 @@ class Mapper:
             if key not in self._mappings:  # the first entry wins
                 rule = f"custom mapping at {config.path}:{entry.line}"
                 self._mappings[key] = (entry.mapping, entry.value_field, rule)
+        # Paths that name personal data would always be removed: drop them once.
         self._custom_paths = [
-            (path, path.split(".")) for path in config.custom_properties
+            (path, path.split("."))
+            for path in config.custom_properties
+            if not is_pii_key(path.split(".")[-1])
         ]
 
     def map(self, message: dict) -> Outcome:
@@ -222,8 +237,6 @@ class Mapper:
 
     def _custom_properties(self, data: dict[str, Any], props: dict) -> None:
         for path, parts in self._custom_paths:
-            if is_pii_key(parts[-1]):
-                continue
             found = get_path(props, path, parts)
             if found is not None:
                 flatten(data, "ed", ((path, found),), 1, False)

@@ -54,7 +54,38 @@ def params_line(params: dict[str, Any]) -> bytes:
     return b"{" + text[4:-3].replace(b",\n  ", b", ") + b"}\n"
 
 
+def tag_line(conversion: Conversion, tag_id: str) -> bytes:
+    """`params_line(tag_params(conversion, tag_id))`, without building the dict.
+
+    The dry-run path: the prefix is formatted once per event name and the
+    event data serialised as it is, which halves the cost of an output line.
+    """
+    prefix = _PREFIXES.get((tag_id, conversion.event))
+    if prefix is None:
+        prefix = _prefix(tag_id, conversion.event)
+    data = conversion.event_data
+    if data:
+        try:
+            text = orjson.dumps(data, option=orjson.OPT_INDENT_2)
+        except orjson.JSONEncodeError:
+            return params_line(tag_params(conversion, tag_id))
+        prefix += b", " + text[4:-2].replace(b",\n  ", b", ")
+    if conversion.email_hash is not None:
+        # A hex digest: nothing in it needs escaping.
+        prefix += b', "pd[em]": "' + conversion.email_hash.encode() + b'"'
+    return prefix + b', "noscript": 1}\n'
+
+
+def _prefix(tag_id: str, event: str) -> bytes:
+    if len(_PREFIXES) >= 10_000:  # partner-defined names are open-ended
+        _PREFIXES.clear()
+    prefix = b'{"tid": ' + orjson.dumps(tag_id) + b', "event": ' + orjson.dumps(event)
+    _PREFIXES[tag_id, event] = prefix
+    return prefix
+
+
 _INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+_PREFIXES: dict[tuple[str, str], bytes] = {}
 
 
 def _text(value: Any) -> str:

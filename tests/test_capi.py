@@ -88,6 +88,11 @@ def make_transport(double: CapiDouble, **options) -> CapiTransport:
     return CapiTransport(config, options.pop("token", TOKEN), **options)
 
 
+def deliver(transport: CapiTransport, events: list[dict]):
+    """Deliver events the way the sender does: serialised by `prepare`."""
+    return transport.deliver([orjson.dumps(event) for event in events])
+
+
 def sample_event(n: int = 0) -> dict:
     return built(track("Order Completed", {"value": 10, "order_id": f"o-{n}"}))
 
@@ -432,7 +437,7 @@ def test_every_sample_event_is_accepted_by_the_api_double(capi_double):
             payloads.append(payload)
     transport = make_transport(capi_double)
 
-    result = transport.deliver(payloads)
+    result = deliver(transport, payloads)
 
     assert result.errors == [None] * len(payloads)
     assert capi_double.events == payloads
@@ -446,7 +451,7 @@ def test_a_batch_is_posted_with_the_bearer_token(capi_double):
     transport = make_transport(capi_double)
     events = [sample_event(n) for n in range(3)]
 
-    result = transport.deliver(events)
+    result = deliver(transport, events)
 
     assert (result.status, result.errors) == (200, [None, None, None])
     (received,) = capi_double.requests
@@ -463,7 +468,7 @@ def test_mixed_statuses_give_a_verdict_per_event(capi_double):
     )
     events = [sample_event(n) for n in range(3)]
 
-    result = make_transport(capi_double).deliver(events)
+    result = deliver(make_transport(capi_double), events)
 
     assert result.errors == [None, "Invalid order", None]
     assert [e["custom_data"]["order_id"] for e in capi_double.events] == ["o-0", "o-2"]
@@ -477,7 +482,7 @@ def test_a_422_reports_each_event_under_details(capi_double, as_list):
         "event_time too old" if event["custom_data"]["order_id"] != "o-1" else None
     )
 
-    result = make_transport(capi_double).deliver([sample_event(n) for n in range(3)])
+    result = deliver(make_transport(capi_double), [sample_event(n) for n in range(3)])
 
     assert result.status == 422
     assert result.errors == ["event_time too old", None, "event_time too old"]
@@ -487,7 +492,7 @@ def test_a_422_without_details_fails_the_whole_batch(capi_double):
     capi_double.answer(422, {"code": 4, "message": "Invalid request body"})
 
     with pytest.raises(DeliveryError) as caught:
-        make_transport(capi_double).deliver([sample_event()])
+        deliver(make_transport(capi_double), [sample_event()])
 
     error = caught.value
     assert str(error) == "Pinterest refused the events (422): Invalid request body"
@@ -498,7 +503,7 @@ def test_events_missing_from_the_answer_count_as_failed(capi_double):
     report = {"num_events_received": 3, "events": [{"status": "processed"}]}
     capi_double.answer(200, report)
 
-    result = make_transport(capi_double).deliver([sample_event(n) for n in range(3)])
+    result = deliver(make_transport(capi_double), [sample_event(n) for n in range(3)])
 
     assert result.errors == [None, NO_STATUS, NO_STATUS]
 
@@ -506,7 +511,7 @@ def test_events_missing_from_the_answer_count_as_failed(capi_double):
 def test_a_failed_status_without_a_message_still_gives_a_reason(capi_double):
     capi_double.answer(200, {"events": [{"status": "failed"}, {"status": "odd"}]})
 
-    result = make_transport(capi_double).deliver([sample_event(), sample_event(1)])
+    result = deliver(make_transport(capi_double), [sample_event(), sample_event(1)])
 
     assert result.errors == [
         "Pinterest marked the event failed without a message",
@@ -517,7 +522,7 @@ def test_a_failed_status_without_a_message_still_gives_a_reason(capi_double):
 def test_an_unreadable_answer_fails_every_event(capi_double):
     capi_double.answer(200, b"<html>oops</html>")
 
-    result = make_transport(capi_double).deliver([sample_event()])
+    result = deliver(make_transport(capi_double), [sample_event()])
 
     assert result.errors == ["Pinterest's answer (HTTP 200) could not be read"]
 
@@ -526,7 +531,7 @@ def test_warnings_are_logged_once_per_distinct_message(capi_double, caplog):
     capi_double.warn_event = lambda event: "currency is not standard"
     caplog.set_level(logging.INFO, logger="pinterest_cli.capi")
 
-    result = make_transport(capi_double).deliver([sample_event(n) for n in range(4)])
+    result = deliver(make_transport(capi_double), [sample_event(n) for n in range(4)])
 
     assert result.errors == [None] * 4
     assert caplog.messages == [
@@ -538,7 +543,7 @@ def test_a_wrong_token_stops_the_run(capi_double):
     transport = make_transport(capi_double, token="pina_wrong")
 
     with pytest.raises(DeliveryError) as caught:
-        transport.deliver([sample_event()])
+        deliver(transport, [sample_event()])
 
     error = caught.value
     assert (error.status, error.stop_run, error.retriable) == (401, True, False)
@@ -552,7 +557,7 @@ def test_another_ad_account_stops_the_run(capi_double):
     config = make_config(ad_account_id="111")
 
     with pytest.raises(DeliveryError) as caught:
-        make_transport(capi_double, config=config).deliver([sample_event()])
+        deliver(make_transport(capi_double, config=config), [sample_event()])
 
     error = caught.value
     assert (error.status, error.stop_run) == (403, True)
@@ -566,7 +571,7 @@ def test_429_is_retriable_after_the_time_pinterest_asks(capi_double):
     capi_double.answer(429, {"message": "Slow down"}, headers={"Retry-After": "7"})
 
     with pytest.raises(DeliveryError) as caught:
-        make_transport(capi_double).deliver([sample_event()])
+        deliver(make_transport(capi_double), [sample_event()])
 
     error = caught.value
     assert (error.status, error.retriable, error.retry_after) == (429, True, 7.0)
@@ -579,10 +584,10 @@ def test_503_is_retriable_and_the_retry_goes_through(capi_double):
     events = [sample_event()]
 
     with pytest.raises(DeliveryError) as caught:
-        transport.deliver(events)
+        deliver(transport, events)
     assert (caught.value.retriable, caught.value.retry_after) == (True, None)
 
-    assert transport.deliver(events).errors == [None]
+    assert deliver(transport, events).errors == [None]
     assert [r.status for r in capi_double.requests] == [503, 200]
 
 
@@ -590,7 +595,7 @@ def test_other_client_errors_fail_the_batch_with_pinterests_message(capi_double)
     capi_double.answer(400, {"code": 1, "message": "Invalid parameters."})
 
     with pytest.raises(DeliveryError) as caught:
-        make_transport(capi_double).deliver([sample_event()])
+        deliver(make_transport(capi_double), [sample_event()])
 
     error = caught.value
     assert (error.status, error.retriable, error.stop_run) == (400, False, False)
@@ -605,14 +610,14 @@ def test_a_network_error_is_retriable():
     transport = CapiTransport(make_config(), TOKEN, endpoint=endpoint, timeout=2)
 
     with pytest.raises(DeliveryError) as caught:
-        transport.deliver([sample_event()])
+        deliver(transport, [sample_event()])
 
     assert caught.value.retriable
     assert str(caught.value) == "network: connection refused or unreachable"
 
 
 def test_test_mode_asks_pinterest_to_validate_without_recording(capi_double):
-    result = make_transport(capi_double, test=True).deliver([sample_event()])
+    result = deliver(make_transport(capi_double, test=True), [sample_event()])
 
     assert result.errors == [None]
     assert capi_double.requests[0].query == {"test": ["true"]}
@@ -623,7 +628,7 @@ def test_test_mode_asks_pinterest_to_validate_without_recording(capi_double):
 def test_a_batch_of_1000_is_accepted(capi_double):
     events = [sample_event(n) for n in range(1000)]
 
-    result = make_transport(capi_double).deliver(events)
+    result = deliver(make_transport(capi_double), events)
 
     assert result.errors == [None] * 1000
     assert len(capi_double.events) == 1000
@@ -642,12 +647,12 @@ def test_the_double_refuses_1001_events(capi_double):
 def test_the_transport_never_posts_more_than_1000_events(capi_double):
     transport = make_transport(capi_double)
     with pytest.raises(ValueError):
-        transport.deliver([sample_event()] * 1001)
+        deliver(transport, [sample_event()] * 1001)
     assert capi_double.requests == []
 
 
 def test_an_empty_batch_sends_nothing(capi_double):
-    assert make_transport(capi_double).deliver([]).errors == []
+    assert deliver(make_transport(capi_double), []).errors == []
     assert capi_double.requests == []
 
 
@@ -672,9 +677,8 @@ def test_the_transport_needs_an_ad_account():
 
 def test_prepare_builds_the_event(capi_double):
     transport = make_transport(capi_double)
-    assert transport.prepare(conversion(track("Signed Up"))) == built(
-        track("Signed Up")
-    )
+    prepared = transport.prepare(conversion(track("Signed Up")))
+    assert orjson.loads(prepared) == built(track("Signed Up"))
 
 
 # The token is a secret: never in a message, a log record or a repr.
@@ -693,7 +697,7 @@ def test_the_token_appears_in_no_error_log_or_repr(capi_double, caplog):
 
     for _ in range(8):
         try:
-            result = transport.deliver([sample_event()])
+            result = deliver(transport, [sample_event()])
         except DeliveryError as error:
             texts += [str(error), repr(error), repr(error.args), error.reason]
         else:
@@ -710,7 +714,7 @@ def test_a_token_cut_at_the_length_limit_leaves_no_part_behind(capi_double):
     capi_double.answer(400, {"message": "x" * 495 + TOKEN})
 
     with pytest.raises(DeliveryError) as caught:
-        make_transport(capi_double).deliver([sample_event()])
+        deliver(make_transport(capi_double), [sample_event()])
 
     assert str(caught.value).endswith("x[toke")
     assert TOKEN[:4] not in str(caught.value)

@@ -12,7 +12,7 @@ from pinterest_cli.dryrun import explanation
 from pinterest_cli.mapping import Conversion, Mapper, Reject, Skip
 from pinterest_cli.privacy import email_match_key, sha256_hex
 from pinterest_cli.reader import Record
-from pinterest_cli.tag import params_json, tag_params, tag_url
+from pinterest_cli.tag import params_json, params_line, tag_line, tag_params, tag_url
 
 CONFIG = PinterestConfig(
     path="integrations.yaml",
@@ -102,6 +102,16 @@ def test_the_core_never_raises_on_any_json_object(message):
             params = tag_params(outcome, "1")
             params_json(params)
             tag_url(params)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(messages())
+def test_the_fast_dry_run_line_equals_the_parameters_as_json(message):
+    for config in (CONFIG, PARTNER):
+        outcome = Mapper(config).map(message)
+        if isinstance(outcome, Conversion):
+            expected = params_line(tag_params(outcome, "1"))
+            assert tag_line(outcome, "1") == expected
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
