@@ -19,7 +19,6 @@ from typing import Any
 
 import orjson
 import urllib3
-from urllib3.exceptions import HTTPError as Urllib3Error
 
 from pinterest_cli.capi_events import (
     DEFAULT_FUTURE_SLACK,
@@ -34,7 +33,7 @@ from pinterest_cli.transport import (
     BatchResult,
     DeliveryError,
     http_error,
-    network_reason,
+    request,
 )
 
 CAPI_ENDPOINT_TEMPLATE = (
@@ -79,6 +78,7 @@ class CapiTransport:
             raise ValueError(f"batch size must be 1 to {MAX_BATCH_SIZE}")
         self.ad_account_id = config.ad_account_id
         self.batch_size = batch_size
+        self.timeout = timeout
         self.test = test
         self.events = CapiEvents(
             config,
@@ -137,21 +137,15 @@ class CapiTransport:
             return BatchResult(200, [])
         body = b'{"data":[' + b",".join(payloads) + b"]}"
         log.debug("POST %s: %d events", self._url, len(payloads))
-        try:
-            response = self._pool.urlopen(
-                "POST",
-                self._url,
-                body=body,
-                headers=self._headers,
-                redirect=False,
-                retries=False,
-                preload_content=True,
-            )
-        except Urllib3Error as exc:
-            raise DeliveryError(network_reason(exc), retriable=True) from None
-        return self._verdicts(
-            response.status, response.data, response.headers, payloads
+        status, data, headers = request(
+            self._pool,
+            "POST",
+            self._url,
+            self.timeout,
+            body=body,
+            headers=self._headers,
         )
+        return self._verdicts(status, data, headers, payloads)
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -50,6 +50,11 @@ class DeadLetterFile:
             self._file.write(line)
             self.written += 1
 
+    def flush(self) -> None:
+        """Hand what is buffered to the operating system (survives a kill)."""
+        with self._lock:
+            self._file.flush()
+
     def sync(self) -> None:
         """Flush to disk, so a checkpoint written after it can rely on it."""
         with self._lock:

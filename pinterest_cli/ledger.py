@@ -15,6 +15,7 @@ from typing import Any
 from pinterest_cli.checkpoint import Tracker
 from pinterest_cli.deadletter import DeadLetterFile
 from pinterest_cli.events import where
+from pinterest_cli.journal import Journal
 from pinterest_cli.reader import Record
 from pinterest_cli.tally import Tally
 from pinterest_cli.transport import BatchResult
@@ -35,11 +36,13 @@ class Ledger:
         *,
         max_failures: int,
         on_abort: Callable[[str], None],
+        journal: Journal | None = None,
     ) -> None:
         self.lock = threading.Lock()
         self.tally = Tally()
         self.tracker = tracker
         self.dead_letters = dead_letters
+        self.journal = journal
         self.statuses: Counter = Counter()  # HTTP status (int) or NETWORK
         self.retries = 0
         self._max_failures = max_failures
@@ -65,6 +68,7 @@ class Ledger:
             if self.dead_letters is not None:
                 self.dead_letters.write(record, "rejected", reason)
             self.tracker.add_finished(file, record.line, record.index)
+            self._journal_entries([(file, record.line, record.index)], True)
 
     def passed_over(self, file: int, record: Record) -> None:
         """A message an earlier run finished: neither sent nor counted again."""
@@ -90,6 +94,7 @@ class Ledger:
                 else:
                     self._fail(item, error)
                 finish(item[0])
+            self._journal(items, any(result.errors))
 
     def answered(self, status: int | None, *, retry: bool) -> None:
         """A request failed as a whole; `retry` when it will be tried again."""
@@ -107,12 +112,18 @@ class Ledger:
             for item in items:
                 self._fail(item, reason)
                 self.tracker.finish(item[0])
+            self._journal(items, True)
 
-    def snapshot(self) -> tuple[list, int]:
-        """(checkpoint progress per input, dead letters written so far)."""
+    def snapshot(self) -> tuple[list, int, list[str]]:
+        """(progress per input, dead letters written, journal files it covers).
+
+        The journal is rotated in the same instant, so the files returned hold
+        nothing that the progress returned does not.
+        """
         with self.lock:
             written = self.dead_letters.written if self.dead_letters else 0
-            return self.tracker.snapshot(), written
+            covered = self.journal.rotate() if self.journal is not None else []
+            return self.tracker.snapshot(), written, covered
 
     def unfinished(self) -> int:
         """Messages read but not finished: in flight, queued or retrying."""
@@ -128,6 +139,19 @@ class Ledger:
         """Answers by status, most frequent first, e.g. {"200": 98, "503": 2}."""
         with self.lock:
             return {str(key): n for key, n in self.statuses.most_common()}
+
+    def _journal(self, items: list[Item], dead_lettered: bool) -> None:
+        if self.journal is not None:
+            entries = [(entry[1], entry[2], entry[3]) for entry, *_ in items]
+            self._journal_entries(entries, dead_lettered)
+
+    def _journal_entries(self, entries: list, dead_lettered: bool) -> None:
+        """Record finished positions, after their dead letters reach the file."""
+        if self.journal is None:
+            return
+        if dead_lettered and self.dead_letters is not None:
+            self.dead_letters.flush()
+        self.journal.record(entries)
 
     def _fail(self, item: Item, reason: str) -> None:
         record = item[1]

@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable
 
+from pinterest_cli import journal
 from pinterest_cli.checkpoint import Checkpoint
 from pinterest_cli.ledger import Ledger
 from pinterest_cli.status import INTERRUPTED
@@ -72,14 +73,21 @@ class CheckpointSaver:
         self._wake.set()
         self._thread.join(5.0)
         self.save()
+        current = self._ledger.journal
+        if current is not None:
+            current.close()
+            if self.saved and self._checkpoint is not None:
+                # The final checkpoint covers every message: no journal needed.
+                journal.clear(self._checkpoint.location)
         if self._leaving:  # a second signal as the thread ended
             self._exit()
 
     def save(self) -> None:
         """Write the checkpoint if anything changed since the last write."""
         with self._write_lock:
-            progress, written = self._ledger.snapshot()
+            progress, written, covered = self._ledger.snapshot()
             if (progress, written) == self._last:
+                journal.remove(covered)  # the last checkpoint covers them
                 return
             dead_letters = self._ledger.dead_letters
             try:
@@ -98,6 +106,7 @@ class CheckpointSaver:
                 return
             self.saved = True
             self._last = (progress, written)
+            journal.remove(covered)
 
     def _run(self) -> None:
         while True:

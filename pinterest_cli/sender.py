@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pinterest_cli.checkpoint import Checkpoint, InputState, Position, Tracker
 from pinterest_cli.deadletter import DeadLetterFile
 from pinterest_cli.events import resolve
+from pinterest_cli.journal import Journal
 from pinterest_cli.ledger import Item, Ledger
 from pinterest_cli.mapping import Conversion, Mapper, Reject, Skip
 from pinterest_cli.ratelimit import RateLimiter
@@ -85,6 +86,7 @@ class Sender:
         grace: float = 15.0,
         dead_letters: DeadLetterFile | None = None,
         checkpoint: Checkpoint | None = None,
+        journal: Journal | None = None,
         progress: Callable[[int, Tally], None] | None = None,
         on_leave: Callable[[], None] | None = None,
     ) -> None:
@@ -95,6 +97,7 @@ class Sender:
         self._grace = grace
         self._dead_letters = dead_letters
         self._checkpoint = checkpoint
+        self._journal = journal
         self._progress = progress
         self._on_leave = on_leave
         self._max_failures = max_failures
@@ -107,6 +110,7 @@ class Sender:
         self._position = 0  # input bytes read, for progress
         self._next_tick = 0.0
         self._saver: CheckpointSaver | None = None
+        self._announced_pause = 0.0  # monotonic end of the last pause announced
 
     def run(self, inputs: list[SendInput]) -> SendResult:
         """Send every message of `inputs`; returns when done or stopped."""
@@ -117,6 +121,7 @@ class Sender:
             self._dead_letters,
             max_failures=self._max_failures,
             on_abort=self.abort,
+            journal=self._journal,
         )
         self._tracker = tracker
         self._saver = CheckpointSaver(self._ledger, self._checkpoint, self._on_leave)
@@ -301,6 +306,14 @@ class Sender:
             self._ledger.delivered(batch, result)
             return
 
+    def _pause(self, seconds: float) -> None:
+        """Pause every worker; say so once when the pause is long enough to notice."""
+        until = time.monotonic() + seconds
+        if seconds >= 10 and until > self._announced_pause + 1:
+            self._announced_pause = until
+            log.warning("the server asked to wait %.0f s; every worker pauses", seconds)
+        self._limiter.pause_for(seconds)
+
     def _again(self, error: DeliveryError, batch: list[Item], attempt: int) -> bool:
         """Account for a failed request; True when it should be tried again."""
         ledger = self._ledger
@@ -314,9 +327,10 @@ class Sender:
                 return False  # stopping: leave it for --resume
             ledger.answered(error.status, retry=True)
             delay = self._policy.delay(attempt, error.retry_after)
+            log.info("retry %d in %.1f s: %s", attempt, delay, error.reason)
             if error.retry_after is not None or error.status == 429:
                 # The server asked everyone to slow down, not just this worker.
-                self._limiter.pause_for(delay)
+                self._pause(delay)
                 return True
             return not self._stop.wait(delay)
         ledger.answered(error.status, retry=False)

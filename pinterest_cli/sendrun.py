@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 
-from pinterest_cli import status
+from pinterest_cli import journal, status
 from pinterest_cli.capi import CapiTransport, read_token
 from pinterest_cli.checkpoint import (
     Checkpoint,
@@ -28,6 +28,7 @@ from pinterest_cli.config import PinterestConfig
 from pinterest_cli.context import open_dead_letters
 from pinterest_cli.deadletter import DeadLetterFile
 from pinterest_cli.events import OldEventWatch
+from pinterest_cli.journal import Journal
 from pinterest_cli.mapping import Mapper
 from pinterest_cli.progress import make_progress
 from pinterest_cli.reader import STDIN, file_size
@@ -194,6 +195,7 @@ def send_files(
         grace=settings.timeout + GRACE_SECONDS,
         dead_letters=dead_letters,
         checkpoint=checkpoint,
+        journal=Journal(checkpoint.location) if checkpoint is not None else None,
         progress=progress.update if progress else None,
         on_leave=_leaving(checkpoint, progress is not None),
     )
@@ -310,6 +312,13 @@ def _checkpoint(
         resume=settings.resume,
         restart=settings.restart,
     )
+    if settings.resume:
+        # Positions finished after the last checkpoint write, if it was killed.
+        replayed = journal.replay(location, checkpoint)
+        if replayed:
+            log.info("%d finished messages recovered from the journal", replayed)
+    else:
+        journal.clear(location)
     if settings.resume and checkpoint.finished:
         notes.append("every input was already sent; nothing to send")
     for note in notes:

@@ -34,6 +34,11 @@ def setup_logging(verbosity: int) -> None:
         stream=sys.stderr,
         format="pintag: %(levelname)s: %(message)s",
     )
+    # urllib3 warns with a traceback about answers it cannot parse; pintag
+    # reports those itself, as a failed request. Its debug lines stay at -vv.
+    logging.getLogger("urllib3").setLevel(
+        logging.DEBUG if verbosity >= 2 else logging.CRITICAL
+    )
 
 
 def error(console: Console, message: str) -> None:

@@ -9,6 +9,7 @@ whole run that must stop, or a verdict per event.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -87,6 +88,7 @@ class TagTransport:
     ) -> None:
         self.tag_id = tag_id
         self.endpoint = endpoint
+        self.timeout = timeout
         # One urllib3 pool for the one host: measured several times faster per
         # request than requests.Session, which matters at one request an event.
         self._pool = urllib3.connection_from_url(
@@ -111,21 +113,47 @@ class TagTransport:
     def deliver(self, payloads: list[str]) -> BatchResult:
         """GET each payload (the Tag has batches of one)."""
         (url,) = payloads
-        try:
-            response = self._pool.urlopen(
-                "GET", url, redirect=False, retries=False, preload_content=True
-            )
-        except Urllib3Error as exc:
-            raise DeliveryError(network_reason(exc), retriable=True) from None
-        status = response.status
+        status, body, headers = request(self._pool, "GET", url, self.timeout)
         if status < 300:
             return BatchResult(status, [None])
-        reason = f"HTTP {status}{_body_excerpt(response.data)}"
-        raise http_error(status, reason, response.headers.get("Retry-After"))
+        reason = f"HTTP {status}{_body_excerpt(body)}"
+        raise http_error(status, reason, headers.get("Retry-After"))
 
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.close()
+
+
+def request(pool, method: str, url: str, timeout: float, **options):
+    """(status, body, headers) of one request, the whole answer within `timeout`.
+
+    urllib3's read timeout bounds each read from the socket, so a server that
+    trickles its body a byte at a time would hold a request, and the run, for
+    ever; the body is read in pieces against a deadline instead.
+    """
+    deadline = time.monotonic() + timeout
+    try:
+        response = pool.urlopen(
+            method, url, redirect=False, retries=False, preload_content=False, **options
+        )
+    except Urllib3Error as exc:
+        raise DeliveryError(network_reason(exc), retriable=True) from None
+    try:
+        chunks = []
+        while chunk := response.read1(1 << 16):
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                response.close()  # half-read: the connection cannot be reused
+                raise DeliveryError(
+                    f"network: timed out reading the answer (over {timeout:g} s)",
+                    retriable=True,
+                )
+    except Urllib3Error as exc:
+        response.close()
+        raise DeliveryError(network_reason(exc), retriable=True) from None
+    finally:
+        response.release_conn()
+    return response.status, b"".join(chunks), response.headers
 
 
 def http_error(status: int, reason: str, retry_after: str | None) -> DeliveryError:
@@ -140,6 +168,15 @@ def http_error(status: int, reason: str, retry_after: str | None) -> DeliveryErr
 def network_reason(exc: Exception) -> str:
     """A short, stable description of a network failure."""
     name = type(exc).__name__
+    if name == "ProtocolError" and len(exc.args) > 1:
+        # The underlying http.client error says what broke.
+        cause = type(exc.args[1]).__name__
+        if cause in ("BadStatusLine", "LineTooLong", "UnknownProtocol"):
+            return "network: the answer was not HTTP (bad status line)"
+        if cause == "RemoteDisconnected":
+            return "network: connection closed without an answer"
+        if cause == "ConnectionResetError":
+            return "network: connection reset"
     text = {
         "ReadTimeoutError": "timed out waiting for an answer",
         "ConnectTimeoutError": "timed out connecting",

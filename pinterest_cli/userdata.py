@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from pinterest_cli.privacy import is_sha256_hex, sha256_hex
+from pinterest_cli.privacy import contains_email, is_sha256_hex, sha256_hex
 
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _ZIP_PLUS_FOUR = re.compile(r"([0-9]{5})[\s-]?[0-9]{4}")
@@ -187,7 +187,9 @@ def user_data(
             data["external_id"] = [hashed]
     for key, field in (("client_ip_address", "ip"), ("client_user_agent", "userAgent")):
         found = context.get(field)
-        if type(found) is str and found.strip():
+        # Sent unhashed, so a value holding an email address is not sent at all
+        # (crawlers put a contact address in their user agent).
+        if type(found) is str and found.strip() and not contains_email(found):
             data[key] = found
     return data
 

@@ -21,12 +21,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from servers import AcceptingTagServer, TagServer
 
 from pinterest_cli.cli import cli
 
-# The commands the whole corpus runs through. Add "send" here once it can be
-# pointed at a local server; everything below is written against the report.
-COMMANDS = ["dry-run"]
+# The commands the whole corpus runs through; everything below is written
+# against the report. `send` sends to a local Tag endpoint that answers 200 to
+# any request (the `tag_server` fixture).
+COMMANDS = ["dry-run", "send"]
 
 CONFIG = b'- name: pinterest\n  config:\n    tagId: "2613336903169"\n'
 # The good messages around each case map to events no case produces, so the
@@ -394,6 +396,16 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture
+def tag_server(command):
+    """For `send`: a Tag endpoint on 127.0.0.1 that answers 200 to everything."""
+    if command != "send":
+        yield None
+        return
+    with AcceptingTagServer() as server:
+        yield server
+
+
 def test_corpus_has_at_least_forty_kinds_of_bad_input():
     assert len(CASES) + len(FATAL_CASES) >= 40
     assert len({case.id for case in CASES}) == len(CASES)
@@ -401,12 +413,18 @@ def test_corpus_has_at_least_forty_kinds_of_bad_input():
 
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("case", case_params(CASES))
-def test_bad_message_is_accounted_for_and_the_run_goes_on(workdir, command, case):
+def test_bad_message_is_accounted_for_and_the_run_goes_on(
+    workdir, command, case, tag_server
+):
     content = case.content() if callable(case.content) else case.content
     if case.framed:
         content = BEFORE + content + b"\n" + AFTER
     (workdir / "hostile.jsonl").write_bytes(content)
     (workdir / "next.jsonl").write_bytes(NEXT_FILE)
+    send_flags = []
+    if tag_server is not None:
+        send_flags = ["--endpoint", tag_server.url, "--checkpoint", "run.json"]
+        send_flags += ["--concurrency", "2"]
 
     result = invoke(
         command,
@@ -416,6 +434,7 @@ def test_bad_message_is_accounted_for_and_the_run_goes_on(workdir, command, case
         "report.json",
         "--dead-letter",
         "dead.jsonl",
+        *send_flags,
     )
 
     report = json.loads((workdir / "report.json").read_text())
@@ -440,6 +459,8 @@ def test_bad_message_is_accounted_for_and_the_run_goes_on(workdir, command, case
         assert_reason_reported(case, report, result.stderr)
     if command == "dry-run":
         assert_requests_printed(case, result.stdout)
+    else:
+        assert_requests_received(case, tag_server)
 
 
 def assert_reason_reported(case: Case, report: dict, stderr: str) -> None:
@@ -465,6 +486,17 @@ def assert_requests_printed(case: Case, stdout: str) -> None:
         assert requests[-2]["event"] == "watchvideo"
     if case.unsent is not None:
         assert case.unsent not in stdout
+
+
+def assert_requests_received(case: Case, server: TagServer) -> None:
+    requests = [request.params for request in server.requests]
+    assert len(requests) == case.outcomes.count(S) + (2 if case.framed else 0) + 1
+    events = [params["event"] for params in requests]
+    assert "viewcategory" in events
+    if case.framed:
+        assert {"signup", "watchvideo"} <= set(events)
+    if case.unsent is not None:
+        assert not any(case.unsent in key for params in requests for key in params)
 
 
 # --- inputs and configurations that stop the run ----------------------------
