@@ -195,7 +195,8 @@ def check_command(transport, token_file, **common):
       pintag check --transport capi --token-file ~/.pinterest-token
     """
     from pinterest_cli import context
-    from pinterest_cli.config import config_warnings, resolve_config_path
+    from pinterest_cli.config import resolve_config_path
+    from pinterest_cli.configcheck import config_warnings
 
     path = resolve_config_path(common["config_path"], os.environ)
     config = context.load_destination(common, transport)

@@ -1,4 +1,4 @@
-"""Load and validate ``integrations.yaml``; report what ``pintag check`` warns about.
+"""Load and validate ``integrations.yaml`` (contract §2).
 
 The file is composed into YAML nodes and never constructed into Python objects:
 nodes carry the line every error and warning must name, and composing lets us
@@ -16,36 +16,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
-from pinterest_cli.privacy import is_pii_key
-
-STANDARD_EVENTS = frozenset(
-    {"checkout", "addtocart", "pagevisit", "signup", "watchvideo", "lead"}
-    | {"search", "viewcategory", "custom"}
-)
 ACTION_SOURCES = ("web", "app_android", "app_ios", "offline")
-
-# Segment spec event -> Pinterest event, keyed by normalise_event_name(). The
-# mapping core imports this table so the two cannot drift apart.
-STANDARD_EVENT_MAP: dict[str, str] = {
-    "productssearched": "search",
-    "searchedproducts": "search",
-    "productlistviewed": "viewcategory",
-    "viewedproductcategory": "viewcategory",
-    "promotionviewed": "pagevisit",
-    "viewedpromotion": "pagevisit",
-    "productviewed": "pagevisit",
-    "viewedproduct": "pagevisit",
-    "productadded": "addtocart",
-    "addedproduct": "addtocart",
-    "cartviewed": "pagevisit",
-    "viewedcart": "pagevisit",
-    "ordercompleted": "checkout",
-    "completedorder": "checkout",
-    "productlistfiltered": "search",
-    "filteredproductlist": "search",
-    "signedup": "signup",
-    "videoplaybackstarted": "watchvideo",
-}
 
 _SETTING_KEYS = (
     "tagId",
@@ -64,7 +35,6 @@ _TOKEN_MESSAGE = (
     "set PINTEREST_CONVERSION_TOKEN or use --token-file"
 )
 _DIGITS = re.compile(r"[0-9]+")
-_SEPARATORS = re.compile(r"[ _-]")
 _TAG = "tag:yaml.org,2002:"
 
 
@@ -100,19 +70,6 @@ class PinterestConfig:
     custom_property_lines: tuple[int, ...] = field(
         default=(), compare=False, repr=False
     )
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigWarning:
-    """Something valid but probably wrong; ``line`` is 0 when unknown."""
-
-    line: int
-    message: str
-
-
-def normalise_event_name(name: str) -> str:
-    """Lower-case ``name`` and remove spaces, ``_`` and ``-``, for comparisons."""
-    return _SEPARATORS.sub("", name.lower())
 
 
 def resolve_config_path(option: str | None, environ: Mapping[str, str]) -> str:
@@ -154,63 +111,6 @@ def require_capi(config: PinterestConfig) -> None:
             f"{config.path}: the Conversions API needs 'adAccountId'; add your "
             'ad account id to the destination, e.g. adAccountId: "549755885175"'
         )
-
-
-def config_warnings(config: PinterestConfig) -> list[ConfigWarning]:
-    """What is valid but probably wrong, ordered by line."""
-    warnings: list[ConfigWarning] = []
-    first_seen: dict[str, EventMapping] = {}
-    for entry in config.event_mappings:
-        first = first_seen.setdefault(entry.event.strip().lower(), entry)
-        if first is entry:
-            warnings.extend(_mapping_warnings(entry))
-        else:
-            # A shadowed entry never runs: its other warnings would be noise.
-            warnings.append(_duplicate_warning(first, entry))
-    lines = config.custom_property_lines
-    if len(lines) != len(config.custom_properties):
-        lines = (0,) * len(config.custom_properties)
-    for prop, line in zip(config.custom_properties, lines, strict=True):
-        # The very test the mapping core applies to custom properties, so the
-        # promise "always removed" in the message holds.
-        if is_pii_key(prop.split(".")[-1]):
-            message = (
-                f"customPropertiesForStandardEvents: '{prop}' is personal data; "
-                "it is always removed before sending, so listing it has no effect"
-            )
-            warnings.append(ConfigWarning(line, message))
-    return sorted(warnings, key=lambda warning: warning.line)
-
-
-def _mapping_warnings(entry: EventMapping) -> list[ConfigWarning]:
-    """Warnings about one customEventsMapping entry that takes effect."""
-    found = []
-    label = f"'{entry.event}' -> '{entry.mapping}'"
-    if normalise_event_name(entry.mapping) not in STANDARD_EVENTS:
-        message = (
-            f"{label}: '{entry.mapping}' is not a standard Pinterest event; it will "
-            "be sent as a partner-defined event and Pinterest will not report it "
-            "as a conversion"
-        )
-        found.append(ConfigWarning(entry.line, message))
-    standard = STANDARD_EVENT_MAP.get(normalise_event_name(entry.event))
-    if standard is not None:
-        message = (
-            f"{label}: '{entry.event}' is a standard event that pintag would "
-            f"otherwise send as '{standard}'; this mapping overrides it"
-        )
-        found.append(ConfigWarning(entry.line, message))
-    return found
-
-
-def _duplicate_warning(first: EventMapping, again: EventMapping) -> ConfigWarning:
-    """The warning for a mapping entry shadowed by an earlier one."""
-    return ConfigWarning(
-        again.line,
-        f"'{again.event}' is mapped twice (lines {first.line} and {again.line}); "
-        f"the first entry, on line {first.line}, wins and line {again.line} is "
-        "ignored",
-    )
 
 
 # --- reading the file and finding the destination ---------------------------

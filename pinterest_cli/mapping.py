@@ -12,12 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pinterest_cli.config import (
-    STANDARD_EVENT_MAP,
-    STANDARD_EVENTS,
-    PinterestConfig,
-    normalise_event_name,
-)
+from pinterest_cli.config import PinterestConfig
 from pinterest_cli.eventdata import (
     flatten,
     get_path,
@@ -31,6 +26,11 @@ from pinterest_cli.privacy import (
     contains_email,
     email_match_key,
     is_pii_key,
+)
+from pinterest_cli.standard import (
+    STANDARD_EVENT_MAP,
+    STANDARD_EVENTS,
+    normalise_event_name,
 )
 
 

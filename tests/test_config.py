@@ -10,17 +10,18 @@ from hypothesis import strategies as st
 
 from pinterest_cli.config import (
     ACTION_SOURCES,
-    STANDARD_EVENT_MAP,
-    STANDARD_EVENTS,
     ConfigError,
-    ConfigWarning,
     EventMapping,
     PinterestConfig,
-    config_warnings,
     load_config,
-    normalise_event_name,
     require_capi,
     resolve_config_path,
+)
+from pinterest_cli.configcheck import ConfigWarning, config_warnings
+from pinterest_cli.standard import (
+    STANDARD_EVENT_MAP,
+    STANDARD_EVENTS,
+    normalise_event_name,
 )
 
 SPEC_EXAMPLE = """\
