@@ -205,14 +205,23 @@ def check_command(transport, token_file, **common):
     if config.ad_account_id:
         parts.append(f"ad account {config.ad_account_id}")
     parts.append(f"{mappings} custom event mapping{'s' if mappings != 1 else ''}")
-    if transport == "capi":
+    notes = []
+    if transport == "capi" or config.ad_account_id:
         from pinterest_cli.capi import TOKEN_VARIABLE, read_token
+        from pinterest_cli.config import ConfigError
 
-        read_token(token_file, os.environ)
-        parts.append(f"access token found in {token_file or TOKEN_VARIABLE}")
+        try:
+            read_token(token_file, os.environ)
+            parts.append(f"access token found in {token_file or TOKEN_VARIABLE}")
+        except ConfigError as exc:
+            if transport == "capi":
+                raise
+            notes.append(f"{path}: note: adAccountId is set, but {exc}")
     click.echo(f"{path}: valid; " + ", ".join(parts))
     for warning in config_warnings(config):
         click.echo(f"{path}:{warning.line}: warning: {warning.message}", err=True)
+    for note in notes:
+        click.echo(note, err=True)
     return status.OK
 
 

@@ -286,3 +286,60 @@ def test_configuration_error_never_shows_a_traceback(workdir):
     assert result.stderr == (
         "pintag: error: integrations.yaml: not UTF-8 text (invalid start byte)\n"
     )
+
+
+# --- the Conversions API settings ---------------------------------------------
+
+WITH_AD_ACCOUNT = VALID + '    adAccountId: "549755885175"\n'
+NO_TOKEN = (
+    "the Conversions API needs an access token: set PINTEREST_CONVERSION_TOKEN or "
+    "pass --token-file PATH (a file holding only the token, readable by you alone)"
+)
+
+
+def test_ad_account_without_a_token_is_valid_for_the_tag_with_a_note(
+    workdir, monkeypatch
+):
+    monkeypatch.delenv("PINTEREST_CONVERSION_TOKEN", raising=False)
+    write(workdir, WITH_AD_ACCOUNT)
+
+    result = check()
+
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "integrations.yaml: valid; tag id 2613336903169, ad account 549755885175, "
+        "0 custom event mappings\n"
+    )
+    assert result.stderr == (
+        f"integrations.yaml: note: adAccountId is set, but {NO_TOKEN}\n"
+    )
+
+
+def test_a_found_token_is_reported_without_its_value(workdir):
+    write(workdir, WITH_AD_ACCOUNT)
+
+    result = check(env={"PINTEREST_CONVERSION_TOKEN": "pina_secret-value"})
+
+    assert result.exit_code == 0
+    assert "access token found in PINTEREST_CONVERSION_TOKEN" in result.stdout
+    assert "pina_secret-value" not in result.stdout + result.stderr
+
+
+def test_capi_transport_without_a_token_is_an_error(workdir, monkeypatch):
+    monkeypatch.delenv("PINTEREST_CONVERSION_TOKEN", raising=False)
+    write(workdir, WITH_AD_ACCOUNT)
+
+    result = check("--transport", "capi")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"pintag: error: {NO_TOKEN}\n"
+
+
+def test_capi_transport_without_an_ad_account_is_an_error(workdir):
+    write(workdir, VALID)
+
+    result = check("--transport", "capi", env={"PINTEREST_CONVERSION_TOKEN": "t"})
+
+    assert result.exit_code == 1
+    assert "adAccountId" in result.stderr
