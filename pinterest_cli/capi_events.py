@@ -15,8 +15,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from pinterest_cli.config import PinterestConfig
 from pinterest_cli.eventdata import line_items, order_quantity
 from pinterest_cli.jsonutil import dumps
@@ -269,8 +267,3 @@ class CapiEvents:
         if custom:
             event["custom_data"] = custom
         return event
-
-
-def capi_dry_run_event(event: dict[str, Any]) -> str:
-    """One event as dry-run prints it: the object of `data`, on one JSON line."""
-    return orjson.dumps(event).decode()

@@ -17,7 +17,6 @@ from pinterest_cli.reader import Record
 from pinterest_cli.tag import TAG_ENDPOINT, tag_line, tag_params, tag_url
 from pinterest_cli.tally import Tally
 
-FORMATS = ("ndjson", "url", "table")
 _TABLE_HEADER = f"{'SOURCE':<28} {'EVENT':<20} {'VALUE':>10} {'EM':<3} EVENT DATA\n"
 
 Renderer = Callable[[Record, Conversion], bytes | Skip | Reject]

@@ -36,13 +36,11 @@ def tag_url(params: dict[str, Any], endpoint: str = TAG_ENDPOINT) -> str:
     return f"{endpoint}{separator}{tag_query(params)}"
 
 
-def params_json(params: dict[str, Any]) -> str:
-    """One request's parameters as a JSON object on one line, numbers as numbers."""
-    return params_line(params)[:-1].decode("utf-8")
-
-
 def params_line(params: dict[str, Any]) -> bytes:
-    """`params_json` as UTF-8 bytes with a newline: the dry-run output line."""
+    """One request's parameters as a JSON object on one line, numbers as numbers.
+
+    UTF-8 with a newline: the dry-run output line.
+    """
     try:
         text = orjson.dumps(params, option=_INDENTED)
     except orjson.JSONEncodeError:

@@ -24,10 +24,10 @@ from pinterest_cli.capi_events import (
     NO_TIME,
     UNMATCHABLE,
     CapiEvents,
-    capi_dry_run_event,
     event_time,
 )
 from pinterest_cli.config import ConfigError, EventMapping, PinterestConfig
+from pinterest_cli.dryrun import capi_renderer
 from pinterest_cli.events import resolve
 from pinterest_cli.mapping import Conversion, Mapper, Reject, Skip
 from pinterest_cli.privacy import sha256_hex
@@ -188,10 +188,12 @@ def test_action_source_follows_the_configuration():
 
 
 def test_dry_run_prints_the_event_as_it_is_sent_in_data():
-    event = sample_event()
-    line = capi_dry_run_event(event)
-    assert "\n" not in line
-    assert orjson.loads(line) == event
+    message = track("Order Completed", {"value": 10, "order_id": "o-1"})
+    events = CapiEvents(make_config(), now=lambda: NOW)
+    render = capi_renderer(events.build)
+    line = render(None, conversion(message))
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert orjson.loads(line) == built(message)
 
 
 # event_time: sources in order, formats, garbage.

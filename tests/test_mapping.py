@@ -7,7 +7,7 @@ import pytest
 from pinterest_cli.config import EventMapping, PinterestConfig
 from pinterest_cli.mapping import Conversion, Mapper, Reject, Skip
 from pinterest_cli.privacy import sha256_hex
-from pinterest_cli.tag import params_json, tag_params
+from pinterest_cli.tag import params_line, tag_params
 
 TAG_ID = "2613336903169"
 
@@ -24,6 +24,11 @@ def mapping(event, target, value_field=None, line=7):
 
 def track(event, **properties):
     return {"type": "track", "event": event, "properties": properties}
+
+
+def params_json(params) -> str:
+    """One request's parameters as dry-run prints them, without the newline."""
+    return params_line(params).decode().rstrip("\n")
 
 
 def params_of(message, config=None):

@@ -12,7 +12,7 @@ from pinterest_cli.dryrun import explanation
 from pinterest_cli.mapping import Conversion, Mapper, Reject, Skip
 from pinterest_cli.privacy import email_match_key, sha256_hex
 from pinterest_cli.reader import Record
-from pinterest_cli.tag import params_json, params_line, tag_line, tag_params, tag_url
+from pinterest_cli.tag import params_line, tag_line, tag_params, tag_url
 
 CONFIG = PinterestConfig(
     path="integrations.yaml",
@@ -100,7 +100,7 @@ def test_the_core_never_raises_on_any_json_object(message):
         assert isinstance(outcome, Conversion | Skip | Reject)
         if isinstance(outcome, Conversion):
             params = tag_params(outcome, "1")
-            params_json(params)
+            params_line(params)
             tag_url(params)
 
 
@@ -124,7 +124,7 @@ def test_no_payload_or_explanation_ever_contains_a_raw_email(case):
         texts = [explanation(record, outcome)]
         if isinstance(outcome, Conversion):
             params = tag_params(outcome, "1")
-            texts += [params_json(params), unquote(tag_url(params))]
+            texts += [params_line(params).decode(), unquote(tag_url(params))]
         else:
             texts.append(outcome.reason)
         for text in texts:
