@@ -37,7 +37,7 @@ from pinterest_cli.config import load_config
 from pinterest_cli.events import resolve
 from pinterest_cli.mapping import Conversion, Mapper
 from pinterest_cli.reader import read_records
-from pinterest_cli.tag import params_line, tag_params
+from pinterest_cli.tag import tag_line
 
 
 def stages(path: str, config_path: str) -> list[tuple[str, Callable[[], None]]]:
@@ -69,17 +69,11 @@ def stages(path: str, config_path: str) -> list[tuple[str, Callable[[], None]]]:
         for _ in resolve([path], Mapper(config)):
             pass
 
-    def params():
-        tag_id = config.tag_id
-        for _, outcome in resolve([path], Mapper(config)):
-            if type(outcome) is Conversion:
-                tag_params(outcome, tag_id)
-
     def serialised():
         tag_id = config.tag_id
         for _, outcome in resolve([path], Mapper(config)):
             if type(outcome) is Conversion:
-                params_line(tag_params(outcome, tag_id))
+                tag_line(outcome, tag_id)
 
     def whole():
         run_cli(path, config_path)
@@ -90,8 +84,7 @@ def stages(path: str, config_path: str) -> list[tuple[str, Callable[[], None]]]:
         ("(floor: loads, dumps, write)", floor),
         ("reader: read_records (BOM, CRLF, offsets)", read),
         ("+ mapping: Mapper.map", mapped),
-        ("+ tag_params", params),
-        ("+ params_line (JSON of the request)", serialised),
+        ("+ tag_line (the request's JSON line)", serialised),
         ("+ tally, write, click: pintag dry-run", whole),
     ]
 
