@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext, suppress
@@ -116,7 +117,13 @@ class SendOutcome:
             ("throughput", f"{self.throughput:,.0f} messages sent a second"),
         ]
         if result.unfinished:
-            lines.append(("unfinished", f"{result.unfinished:,} read but not sent"))
+            lines.append(
+                (
+                    "unfinished",
+                    f"{result.unfinished:,} more read but not finished; --resume "
+                    "sends them",
+                )
+            )
         if self.dead_letters is not None and self.dead_letters.written:
             lines.append(
                 (
@@ -359,8 +366,10 @@ def _signals(sender: Sender, timeout: float) -> Iterator[None]:
         if received == 1:
             name = signal.Signals(signum).name
             # os.write: print() from a signal handler may re-enter stderr's buffer.
+            # On a terminal the progress bar holds the line: start a new one.
             _say(
-                f"pintag: {name}: stopping; requests in flight may take up to "
+                ("\n" if sys.stderr.isatty() else "")
+                + f"pintag: {name}: stopping; requests in flight may take up to "
                 f"{timeout + GRACE_SECONDS:.0f} s; press Ctrl-C again to leave now\n"
             )
             sender.interrupt(name)
