@@ -153,19 +153,22 @@ class Mapper:
 
     def _track(self, message: dict) -> Outcome:
         name = message.get("event")
-        if not isinstance(name, str):
-            if name is None:
-                return Reject("track message has no event name")
-            return Reject(f"track event name is {json_kind(name)}, not a string")
-        if not name.strip():
-            return Reject("track event name is empty")
+        # A name seen before is a valid one: its route is cached.
+        route = self._routes.get(name) if type(name) is str else None
+        if route is None:
+            if not isinstance(name, str):
+                if name is None:
+                    return Reject("track message has no event name")
+                return Reject(f"track event name is {json_kind(name)}, not a string")
+            if not name.strip():
+                return Reject("track event name is empty")
+            route = self._route(name)
         props = message.get("properties")
         if props is None:
             props = {}
         elif type(props) is not dict:
             return Reject(f"properties is {json_kind(props)}, not an object")
 
-        route = self._routes.get(name) or self._route(name)
         if route.names_email:
             return Reject("event name contains an email address; rename the event")
         value, value_source = resolve_value(props, route.value_field)
@@ -245,14 +248,19 @@ class Mapper:
         candidate = props.get("email")
         if candidate is not None and (key := email_match_key(candidate)):
             return key
+        # Inline lookups: this runs for every event, and most carry no traits.
         context = message.get("context")
         if type(context) is dict:
-            candidate = _nested(context, "traits", "email")
+            traits = context.get("traits")
+            if type(traits) is dict:
+                candidate = traits.get("email")
+                if candidate is not None and (key := email_match_key(candidate)):
+                    return key
+        traits = message.get("traits")
+        if type(traits) is dict:
+            candidate = traits.get("email")
             if candidate is not None and (key := email_match_key(candidate)):
                 return key
-        candidate = _nested(message, "traits", "email")
-        if candidate is not None and (key := email_match_key(candidate)):
-            return key
         identity = _identity(message)
         return self.identities.recall(identity) if identity else None
 
