@@ -53,6 +53,7 @@ _INT64 = 2**63
 
 
 def standard_data(props: dict, value: Any) -> dict[str, Any]:
+    """The event data of a standard or mapped event (§5), in send order."""
     data: dict[str, Any] = {}
     if value is not None:
         data["ed[value]"] = value
@@ -282,10 +283,12 @@ def put_scalar(data: dict[str, Any], key: str, value: Any) -> None:
 
 
 def put_event_id(data: dict[str, Any], message: dict) -> None:
+    """Set `ed[event_id]` from the message's `messageId`, when it has one."""
     put_scalar(data, "ed[event_id]", message.get("messageId"))
 
 
 def present(value: Any) -> bool:
+    """Whether a property has a value: `0` and `false` do, `null` and `""` not."""
     return value is not None and value != ""
 
 

@@ -21,6 +21,7 @@ class Duration(click.ParamType):
     name = "duration"
 
     def convert(self, value, param, ctx) -> float:
+        """Seconds as a float; a usage error for anything else."""
         if isinstance(value, int | float):
             return float(value)
         match = _DURATION.fullmatch(value)
