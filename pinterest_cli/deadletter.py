@@ -36,7 +36,7 @@ class DeadLetterFile:
             "source": record.source,
             "line": record.line,
         }
-        if record.index:
+        if record.batched:
             note["index"] = record.index
         if record.message is not None:
             entry = {"obj": record.message, "pintag": note}

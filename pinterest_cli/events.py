@@ -11,7 +11,7 @@ from pinterest_cli.reader import Record, read_records
 
 def where(record: Record) -> str:
     """`file:line`, with the batch position for messages of a batch line."""
-    if record.index:
+    if record.batched:
         return f"{record.source}:{record.line}[{record.index}]"
     return f"{record.source}:{record.line}"
 

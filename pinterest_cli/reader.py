@@ -29,7 +29,14 @@ _BOM = b"\xef\xbb\xbf"
 _BUFFER_SIZE = 1 << 16
 # gzip.BadGzipFile is an OSError; EOFError means the stream was cut off.
 _READ_ERRORS = (EOFError, OSError, zlib.error)
-_NOUNS = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+_NOUNS = {
+    list: "array",
+    dict: "object",
+    str: "string",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+}
 
 
 class InputError(Exception):
@@ -47,6 +54,7 @@ class Record:
     message: dict | None
     error: str | None
     raw: bytes
+    batched: bool = False  # one element of a `{"batch": [...]}` line
 
 
 class _ReadFailed(Exception):
@@ -238,12 +246,17 @@ def _unwrap(
             for i in range(first, len(batch)):
                 item = batch[i]
                 if type(item) is dict:
-                    yield Record(source, lineno, i, offset, item, None, line)
+                    yield Record(source, lineno, i, offset, item, None, line, True)
                 else:
                     error = f"batch element {i} is {_kind(item)}, not an object"
                     # The element alone, so its dead letter holds just that.
                     raw = dumps(item)
-                    yield Record(source, lineno, i, offset, None, error, raw)
+                    yield Record(source, lineno, i, offset, None, error, raw, True)
+            return
+        if batch is not None and "obj" not in value:
+            error = f"batch is {_kind(batch)}, not an array of messages"
+            if not first:
+                yield Record(source, lineno, 0, offset, None, error, line)
             return
     if not first:
         yield Record(source, lineno, 0, offset, value, None, line)
@@ -299,7 +312,7 @@ def _kind(value: object) -> str:
     if value is None:
         return "null"
     noun = _NOUNS[type(value)]
-    return f"an {noun}" if noun == "array" else f"a {noun}"
+    return f"an {noun}" if noun[0] in "ao" else f"a {noun}"
 
 
 def _not_object(value: object) -> str:

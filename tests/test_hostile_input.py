@@ -53,6 +53,12 @@ class Case:
     unsent: str | None = None  # must not appear in dry-run's requests
     bug: str | None = None  # a known bug: the case is expected to fail
 
+    @property
+    def content_starts_a_batch(self) -> bool:
+        """Whether the reported line is a batch, whose elements carry [i]."""
+        content = self.content
+        return isinstance(content, bytes) and content.startswith(b'{"batch":[')
+
 
 def track(event: object = "Custom Thing", **fields) -> bytes:
     return json.dumps({"type": "track", "event": event, **fields}).encode()
@@ -186,7 +192,8 @@ CASES = [
         (R, S, R),
         "batch element 0 is a number, not an object",
     ),
-    Case("batch-not-an-array", b'{"batch":"x"}', (R,), "message has no type"),
+    Case("batch-not-an-array", b'{"batch":"x"}', (R,), "batch is a string, not an"),
+    Case("batch-an-object", b'{"batch":{"type":"track"}}', (R,), "batch is an object"),
     Case("empty-batch", b'{"batch":[]}', ()),
     Case("envelope-obj-not-an-object", b'{"obj":5}', (R,), "message has no type"),
     # --- type ---
@@ -469,6 +476,8 @@ def assert_reason_reported(case: Case, report: dict, stderr: str) -> None:
         matching = [reason for reason in reasons if case.reason in reason]
         assert matching, f"no reject reason holds {case.reason!r}: {list(reasons)}"
         where = f"hostile.jsonl:{case.line + (1 if case.framed else 0)}"
+        if case.content_starts_a_batch:
+            where += "[0]"  # the first element of that line's batch
         assert reasons[matching[0]]["first"] == where
         assert f"(first at {where})" in stderr
     else:
