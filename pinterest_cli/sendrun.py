@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from pinterest_cli import journal, status
@@ -35,6 +32,7 @@ from pinterest_cli.progress import make_progress
 from pinterest_cli.reader import STDIN, file_size
 from pinterest_cli.retry import RetryPolicy
 from pinterest_cli.sender import Sender, SendInput, SendResult
+from pinterest_cli.signals import handle_signals, leave_notice
 from pinterest_cli.tag import TAG_ENDPOINT
 from pinterest_cli.terminal import error, warn
 from pinterest_cli.transport import TagTransport
@@ -204,7 +202,7 @@ def send_files(
         checkpoint=checkpoint,
         journal=Journal(checkpoint.location) if checkpoint is not None else None,
         progress=progress.update if progress else None,
-        on_leave=_leaving(checkpoint, progress is not None),
+        on_leave=leave_notice(checkpoint, progress is not None),
     )
     log.info(
         "sending to %s (%s) with %d workers, rate %s",
@@ -214,7 +212,8 @@ def send_files(
         settings.rate or "unlimited",
     )
     try:
-        with progress or nullcontext(), _signals(sender, settings.timeout):
+        grace = settings.timeout + GRACE_SECONDS
+        with progress or nullcontext(), handle_signals(sender, grace):
             result = sender.run(inputs)
     finally:
         transport.close()
@@ -350,56 +349,6 @@ def _inputs(paths: list[str], checkpoint: Checkpoint | None) -> list[SendInput]:
         SendInput(path, state, file_size(path))
         for path, state in zip(paths, states, strict=True)
     ]
-
-
-@contextmanager
-def _signals(sender: Sender, timeout: float) -> Iterator[None]:
-    """Ctrl-C or SIGTERM once: stop gracefully; twice: leave at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received = 0
-
-    def handle(signum, frame) -> None:
-        nonlocal received
-        received += 1
-        if received == 1:
-            name = signal.Signals(signum).name
-            # os.write: print() from a signal handler may re-enter stderr's buffer.
-            # On a terminal the progress bar holds the line: start a new one.
-            _say(
-                ("\n" if sys.stderr.isatty() else "")
-                + f"pintag: {name}: stopping; requests in flight may take up to "
-                f"{timeout + GRACE_SECONDS:.0f} s; press Ctrl-C again to leave now\n"
-            )
-            sender.interrupt(name)
-        elif received == 2:
-            sender.leave()
-        else:
-            os._exit(status.INTERRUPTED)
-
-    previous = {
-        sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _leaving(checkpoint: Checkpoint | None, live: bool) -> Callable[[], None]:
-    def leave() -> None:
-        where = f"; checkpoint {checkpoint.location}" if checkpoint else ""
-        # A live display hides the cursor; give it back before the hard exit.
-        _say(("\x1b[?25h\n" if live else "") + f"pintag: left at once{where}\n")
-
-    return leave
-
-
-def _say(text: str) -> None:
-    with suppress(OSError):
-        os.write(2, text.encode("utf-8", "replace"))
 
 
 def _explain_stop(console, outcome: SendOutcome, from_stdin: bool) -> None:
