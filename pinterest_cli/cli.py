@@ -32,7 +32,7 @@ def guarded(func: Callable) -> Callable:
         from pinterest_cli.config import ConfigError
         from pinterest_cli.context import UsageProblem
         from pinterest_cli.reader import InputError
-        from pinterest_cli.terminal import setup_logging
+        from pinterest_cli.terminal import error, setup_logging
 
         setup_logging(kwargs.get("verbose", 0))
         try:
@@ -42,19 +42,19 @@ def guarded(func: Callable) -> Callable:
         except click.ClickException:
             raise  # a usage error: Click prints it with the usage and exits 2
         except (ConfigError, InputError, CheckpointError) as exc:
-            _error(str(exc))
+            error(str(exc))
             code = status.FATAL
         except BrokenPipeError:
             # The reader of stdout went away (`| head`): stop quietly.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             code = status.OK
         except KeyboardInterrupt:
-            _error("interrupted")
+            error("interrupted")
             code = status.INTERRUPTED
         except Exception as exc:
             if kwargs.get("debug"):
                 raise
-            _error(
+            error(
                 f"unexpected {type(exc).__name__}: {exc} "
                 "(run again with --debug for the traceback, and report it)"
             )
@@ -354,7 +354,3 @@ def main() -> None:
 
 def _explain(line: str) -> None:
     print(line, file=sys.stderr)
-
-
-def _error(message: str) -> None:
-    click.echo(f"pintag: error: {message}", err=True)

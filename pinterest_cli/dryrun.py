@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 
 from pinterest_cli.deadletter import DeadLetterFile
 from pinterest_cli.events import resolve, where
+from pinterest_cli.jsonutil import dumps
 from pinterest_cli.mapping import Conversion, Mapper, Reject, Skip, shown
 from pinterest_cli.reader import Record
 from pinterest_cli.tag import TAG_ENDPOINT, tag_line, tag_params, tag_url
@@ -104,12 +105,11 @@ def table_header(fmt: str) -> bytes:
 
 def capi_renderer(build: Callable[[Conversion], Any]) -> Renderer:
     """Conversions API events, one JSON object per line, as they would be sent."""
-    import orjson
 
     def render(record: Record, conversion: Conversion) -> bytes | Skip | Reject:
         event = build(conversion)
         if type(event) is dict:
-            return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+            return dumps(event) + b"\n"  # the bytes `send` would put in `data`
         return event
 
     return render

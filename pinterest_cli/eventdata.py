@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pinterest_cli.jsonutil import json_kind
 from pinterest_cli.privacy import (
     PERSON_CONTAINERS,
     PII_VERDICTS,
@@ -290,18 +291,3 @@ def put_event_id(data: dict[str, Any], message: dict) -> None:
 def present(value: Any) -> bool:
     """Whether a property has a value: `0` and `false` do, `null` and `""` not."""
     return value is not None and value != ""
-
-
-def json_kind(value: Any) -> str:
-    """How a value reads in JSON terms, for messages: 'a number', 'an object'."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"

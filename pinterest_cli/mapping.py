@@ -16,12 +16,12 @@ from pinterest_cli.config import PinterestConfig
 from pinterest_cli.eventdata import (
     flatten,
     get_path,
-    json_kind,
     put_event_id,
     put_scalar,
     resolve_value,
     standard_data,
 )
+from pinterest_cli.jsonutil import json_kind
 from pinterest_cli.privacy import (
     contains_email,
     email_match_key,
@@ -163,12 +163,9 @@ class Mapper:
             if not name.strip():
                 return Reject("track event name is empty")
             route = self._route(name)
-        props = message.get("properties")
-        if props is None:
-            props = {}
-        elif type(props) is not dict:
-            return Reject(f"properties is {json_kind(props)}, not an object")
-
+        props = _properties(message)
+        if type(props) is Reject:
+            return props
         if route.names_email:
             return Reject("event name contains an email address; rename the event")
         value, value_source = resolve_value(props, route.value_field)
@@ -179,7 +176,7 @@ class Mapper:
             flatten(data, "ed", props.items(), 1, False, "value")
         if route.custom_event_name is not None:
             data["ed[custom_event_name]"] = route.custom_event_name
-        if value is not None:
+        if value is not None and not route.matched:  # standard data has it first
             data["ed[value]"] = value
         put_event_id(data, message)
         if route.matched and self._custom_paths:
@@ -195,11 +192,9 @@ class Mapper:
         )
 
     def _page(self, message: dict, kind: str) -> Outcome:
-        props = message.get("properties")
-        if props is None:
-            props = {}
-        elif type(props) is not dict:
-            return Reject(f"properties is {json_kind(props)}, not an object")
+        props = _properties(message)
+        if type(props) is Reject:
+            return props
         data: dict[str, Any] = {}
         name = message.get("name")
         if type(name) is not bool:
@@ -248,19 +243,11 @@ class Mapper:
         candidate = props.get("email")
         if candidate is not None and (key := email_match_key(candidate)):
             return key
-        # Inline lookups: this runs for every event, and most carry no traits.
         context = message.get("context")
-        if type(context) is dict:
-            traits = context.get("traits")
-            if type(traits) is dict:
-                candidate = traits.get("email")
-                if candidate is not None and (key := email_match_key(candidate)):
-                    return key
-        traits = message.get("traits")
-        if type(traits) is dict:
-            candidate = traits.get("email")
-            if candidate is not None and (key := email_match_key(candidate)):
-                return key
+        key = _traits_email(context) if type(context) is dict else None
+        key = key or _traits_email(message)
+        if key is not None:
+            return key
         identity = _identity(message)
         return self.identities.recall(identity) if identity else None
 
@@ -268,14 +255,14 @@ class Mapper:
         identity = _identity(message)
         if identity is None:
             return
-        for candidate in (
-            _nested(message, "traits", "email"),
-            _nested(message, "context", "traits", "email"),
-        ):
-            key = email_match_key(candidate)
-            if key is not None:
-                self.identities.remember(identity, key)
-                return
+        # An identify carries its traits at the top; libraries also copy them
+        # into the context.
+        key = _traits_email(message)
+        context = message.get("context")
+        if key is None and type(context) is dict:
+            key = _traits_email(context)
+        if key is not None:
+            self.identities.remember(identity, key)
 
 
 def _wire_name(target: str) -> str:
@@ -296,13 +283,23 @@ def _identity(message: dict) -> str | None:
     return None
 
 
-def _nested(message: dict, *path: str) -> Any:
-    node: Any = message
-    for part in path:
-        if type(node) is not dict:
-            return None
-        node = node.get(part)
-    return node
+def _properties(message: dict) -> dict | Reject:
+    """The message's properties (none is an empty object), or why they are bad."""
+    props = message.get("properties")
+    if props is None:
+        return {}
+    if type(props) is not dict:
+        return Reject(f"properties is {json_kind(props)}, not an object")
+    return props
+
+
+def _traits_email(holder: dict) -> str | None:
+    """The email match key in `holder["traits"]["email"]`, if there is one."""
+    traits = holder.get("traits")
+    if type(traits) is not dict:
+        return None
+    candidate = traits.get("email")
+    return None if candidate is None else email_match_key(candidate)
 
 
 def shown(text: str, limit: int = 40) -> str:

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 import orjson
 
-from pinterest_cli.jsonutil import dumps
+from pinterest_cli.jsonutil import dumps, json_kind, json_noun
 
 STDIN = "-"
 
@@ -29,14 +29,6 @@ _BOM = b"\xef\xbb\xbf"
 _BUFFER_SIZE = 1 << 16
 # gzip.BadGzipFile is an OSError; EOFError means the stream was cut off.
 _READ_ERRORS = (EOFError, OSError, zlib.error)
-_NOUNS = {
-    list: "array",
-    dict: "object",
-    str: "string",
-    bool: "boolean",
-    int: "number",
-    float: "number",
-}
 
 
 class InputError(Exception):
@@ -248,13 +240,13 @@ def _unwrap(
                 if type(item) is dict:
                     yield Record(source, lineno, i, offset, item, None, line, True)
                 else:
-                    error = f"batch element {i} is {_kind(item)}, not an object"
+                    error = f"batch element {i} is {json_kind(item)}, not an object"
                     # The element alone, so its dead letter holds just that.
                     raw = dumps(item)
                     yield Record(source, lineno, i, offset, None, error, raw, True)
             return
         if batch is not None and "obj" not in value:
-            error = f"batch is {_kind(batch)}, not an array of messages"
+            error = f"batch is {json_kind(batch)}, not an array of messages"
             if not first:
                 yield Record(source, lineno, 0, offset, None, error, line)
             return
@@ -307,19 +299,11 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _kind(value: object) -> str:
-    """'a string', 'an array', 'null', ... for a batch element."""
-    if value is None:
-        return "null"
-    noun = _NOUNS[type(value)]
-    return f"an {noun}" if noun[0] in "ao" else f"a {noun}"
-
-
 def _not_object(value: object) -> str:
     """Reject reason for a line holding valid JSON that is not an object."""
     if value is None:
         return "JSON null, not an object"
-    reason = f"a JSON {_NOUNS[type(value)]}, not an object"
+    reason = f"a JSON {json_noun(value)}, not an object"
     if type(value) is list:
         reason += '; put one message per line, or wrap them as {"batch": [...]}'
     return reason

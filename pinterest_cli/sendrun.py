@@ -364,6 +364,6 @@ def _explain_stop(console, outcome: SendOutcome, from_stdin: bool) -> None:
     else:
         then = ""
     if result.aborted is not None:
-        error(console, f"{result.aborted}{then}")
+        error(f"{result.aborted}{then}")
     else:
-        error(console, f"interrupted ({result.interrupted}){then}")
+        error(f"interrupted ({result.interrupted}){then}")

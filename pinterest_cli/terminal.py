@@ -41,8 +41,9 @@ def setup_logging(verbosity: int) -> None:
     )
 
 
-def error(console: Console, message: str) -> None:
-    """An error a person can act on; shown even with --quiet."""
+def error(message: str) -> None:
+    """An error a person can act on; shown even with --quiet (so not on the
+    console, which --quiet silences)."""
     print(f"pintag: error: {message}", file=sys.stderr)
 
 
