@@ -61,7 +61,7 @@ transport_options = stack(
         show_default=True,
         help="tag: the Pinterest Tag, one request an event, recorded when it "
         "arrives. capi: the Conversions API, batches that keep each event's "
-        "time (needs adAccountId and an access token).",
+        "time (needs adAccountId; send also an access token).",
     ),
     click.option(
         "--max-age",
